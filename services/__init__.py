@@ -1,0 +1,1 @@
+"""moodtune's services: classifier, ingest, recommender, gateway, and what they share (common)."""

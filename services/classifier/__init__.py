@@ -1,0 +1,1 @@
+"""The EmotionClassifier service: an ONNX model artifact served over gRPC with dynamic batching."""

@@ -1,0 +1,75 @@
+"""`moodtune serve classifier`: load the model, warm it up, serve EmotionClassifier over gRPC."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from moodtune.v1 import classifier_pb2, classifier_pb2_grpc
+from services.classifier.batcher import DynamicBatcher
+from services.classifier.core import Limits
+from services.classifier.model import EmotionModel
+from services.classifier.service import EmotionClassifierServicer
+from services.common.grpc_server import Service, serve
+from services.common.settings import ClassifierSettings
+
+log = logging.getLogger(__name__)
+
+# A few sentences of different lengths, so the first real call meets warm kernels.
+WARM_UP_TEXTS = ["안녕", "오늘 하루 어땠어?", "내일 발표가 있는데 준비를 하나도 못 해서 너무 걱정돼"]
+
+
+def build_service(settings: ClassifierSettings) -> Service:
+    servicer = EmotionClassifierServicer(
+        Limits(
+            settings.classifier_max_texts,
+            settings.classifier_max_utterance_chars,
+            settings.classifier_max_lyrics_chars,
+        ),
+        settings.classifier_window_lines,
+    )
+
+    batchers: list[DynamicBatcher] = []
+
+    async def warm_up() -> None:
+        # Loading takes a second or more: the server already answers health checks meanwhile.
+        model = await asyncio.to_thread(
+            EmotionModel,
+            settings.model_dir,
+            provider=settings.classifier_provider,
+            intra_op_threads=settings.classifier_intra_op_threads,
+            inter_op_threads=settings.classifier_inter_op_threads,
+        )
+        batcher = DynamicBatcher(
+            model.predict, settings.classifier_max_batch, settings.classifier_max_delay_ms / 1000
+        )
+        batcher.start()
+        batchers.append(batcher)
+        await batcher.predict(WARM_UP_TEXTS)
+        servicer.attach(model, batcher)
+        log.info("warmed up", extra={"provider": model.provider})
+
+    async def close() -> None:
+        for batcher in batchers:
+            await batcher.stop()
+
+    return Service(
+        name="classifier",
+        register=lambda server: classifier_pb2_grpc.add_EmotionClassifierServicer_to_server(servicer, server),
+        full_names=[classifier_pb2.DESCRIPTOR.services_by_name["EmotionClassifier"].full_name],
+        warm_up=warm_up,
+        close=close,
+    )
+
+
+def run(settings: ClassifierSettings) -> None:
+    service = build_service(settings)
+    asyncio.run(
+        serve(
+            service,
+            settings.classifier_listen,
+            max_message_bytes=settings.grpc_max_message_bytes,
+            grace_seconds=settings.grpc_grace_seconds,
+            metrics_port=settings.classifier_metrics_port,
+        )
+    )

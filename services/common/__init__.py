@@ -1,0 +1,1 @@
+"""What every moodtune service shares: labels, settings, logging, gRPC plumbing, metrics."""
