@@ -99,6 +99,8 @@ def test_concurrent_calls_are_merged_into_larger_batches(service, stub):
         response = stub.Classify(classifier_pb2.ClassifyRequest(texts=[text]), timeout=30)
         return text, list(response.results[0].scores.probabilities)
 
+    with pytest.raises(grpc.RpcError):  # one error, for the error counter
+        stub.Classify(classifier_pb2.ClassifyRequest(texts=[]), timeout=10)
     with ThreadPoolExecutor(max_workers=16) as pool:
         results = list(pool.map(call, range(64)))
     # The same text gets the same answer, whichever batch it was in (padding must not leak).
