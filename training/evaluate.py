@@ -1,0 +1,78 @@
+"""Figures for a model on a labelled split: per-class precision/recall/F1, macro-F1,
+accuracy, confusion matrix and expected calibration error (ECE).
+
+The probabilities are used as vectors for search, so calibration matters as much
+as the top label: ECE is the mean gap between confidence and accuracy over 15
+equal-width confidence bins, weighted by how many predictions fall in each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from services.common.labels import EMOTIONS, KOREAN
+
+ECE_BINS = 15
+
+
+def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> float:
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == labels
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    ece = 0.0
+    for low, high in zip(edges[:-1], edges[1:]):
+        in_bin = (confidence > low) & (confidence <= high)
+        if in_bin.any():
+            ece += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
+    return float(ece)
+
+
+def evaluate(probabilities: np.ndarray, labels: Sequence[int]) -> dict:
+    """All figures for one split. Classes absent from the split get F1 0 and are left out of macro-F1."""
+    labels = np.asarray(labels)
+    predicted = probabilities.argmax(axis=1)
+    n = len(EMOTIONS)
+    confusion = np.zeros((n, n), dtype=int)
+    np.add.at(confusion, (labels, predicted), 1)
+    precision, recall, f1 = {}, {}, {}
+    present = []
+    for i, name in enumerate(EMOTIONS):
+        tp = confusion[i, i]
+        p = tp / confusion[:, i].sum() if confusion[:, i].sum() else 0.0
+        r = tp / confusion[i].sum() if confusion[i].sum() else 0.0
+        precision[name], recall[name] = round(float(p), 4), round(float(r), 4)
+        f1[name] = round(float(2 * p * r / (p + r)) if p + r else 0.0, 4)
+        if confusion[i].sum():
+            present.append(name)
+    return {
+        "examples": int(len(labels)),
+        "accuracy": round(float((predicted == labels).mean()), 4),
+        "macro_f1": round(float(np.mean([f1[c] for c in present])), 4),
+        "macro_precision": round(float(np.mean([precision[c] for c in present])), 4),
+        "macro_recall": round(float(np.mean([recall[c] for c in present])), 4),
+        "ece": round(expected_calibration_error(probabilities, labels), 4),
+        "precision_per_class": precision,
+        "recall_per_class": recall,
+        "f1_per_class": f1,
+        "confusion": confusion.tolist(),
+    }
+
+
+def markdown_report(title: str, figures: dict[str, dict]) -> str:
+    """A report with a summary table and one confusion matrix per split."""
+    lines = [f"# {title}", "", "| split | examples | macro-F1 | accuracy | ECE | "
+             + " | ".join(f"F1 {e}" for e in EMOTIONS) + " |",
+             "|---|---|---|---|---|" + "---|" * len(EMOTIONS)]
+    for split, f in figures.items():
+        lines.append(
+            f"| {split} | {f['examples']} | {f['macro_f1']:.3f} | {f['accuracy']:.3f} | {f['ece']:.3f} | "
+            + " | ".join(f"{f['f1_per_class'][e]:.2f}" for e in EMOTIONS) + " |"
+        )
+    for split, f in figures.items():
+        lines += ["", f"## {split}: confusion (rows true, columns predicted)", "",
+                  "| | " + " | ".join(KOREAN[e] for e in EMOTIONS) + " |", "|---|" + "---|" * len(EMOTIONS)]
+        for e, row in zip(EMOTIONS, f["confusion"]):
+            lines.append(f"| {KOREAN[e]} | " + " | ".join(str(v) for v in row) + " |")
+    return "\n".join(lines) + "\n"
