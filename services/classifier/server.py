@@ -6,10 +6,11 @@ import asyncio
 import logging
 
 from moodtune.v1 import classifier_pb2, classifier_pb2_grpc
-from services.classifier.batcher import DynamicBatcher
 from services.classifier.core import Limits
 from services.classifier.model import EmotionModel
 from services.classifier.service import EmotionClassifierServicer
+from services.common import metrics
+from services.common.batching import BatchObserver, DynamicBatcher
 from services.common.grpc_server import Service, serve
 from services.common.settings import ClassifierSettings
 
@@ -41,11 +42,15 @@ def build_service(settings: ClassifierSettings) -> Service:
             inter_op_threads=settings.classifier_inter_op_threads,
         )
         batcher = DynamicBatcher(
-            model.predict, settings.classifier_max_batch, settings.classifier_max_delay_ms / 1000
+            model.predict,
+            settings.classifier_max_batch,
+            settings.classifier_max_delay_ms / 1000,
+            BatchObserver(metrics.BATCH_SIZE.observe, metrics.QUEUE_SECONDS.observe, metrics.BATCH_SECONDS.observe),
+            name="inference",
         )
         batcher.start()
         batchers.append(batcher)
-        await batcher.predict(WARM_UP_TEXTS)
+        await batcher.run(WARM_UP_TEXTS)
         servicer.attach(model, batcher)
         log.info("warmed up", extra={"provider": model.provider})
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import grpc
+import numpy as np
 
 from moodtune.v1 import classifier_pb2, classifier_pb2_grpc
-from services.classifier.batcher import DynamicBatcher
 from services.classifier.core import Limits, LimitError, TextKind, assemble, plan
 from services.classifier.model import EmotionModel
+from services.common.batching import DynamicBatcher
 from services.common.scores import scores_to_proto
 
 _KINDS = {
@@ -45,7 +46,7 @@ class EmotionClassifierServicer(classifier_pb2_grpc.EmotionClassifierServicer):
         except LimitError as exc:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         work = plan(texts, kind, model, self.window_lines)
-        results = assemble(work, await self.batcher.predict(work.units))
+        results = assemble(work, np.stack(await self.batcher.run(work.units)))
         return classifier_pb2.ClassifyResponse(
             results=[
                 classifier_pb2.ClassifyResult(

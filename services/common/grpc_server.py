@@ -155,7 +155,7 @@ async def serve(
 
     await service.warm_up()
     await set_all(health_pb2.HealthCheckResponse.SERVING)
-    log.info("serving", extra={"service": service.name})
+    log.info("serving", extra={"service": service.name, "listen": listen})
     if ready_event is not None:
         ready_event.set()
 
