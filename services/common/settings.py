@@ -6,11 +6,12 @@ the class it needs; they all share the names in CommonSettings.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "moodtune-ko-e5-small"
@@ -56,3 +57,43 @@ class ClassifierSettings(CommonSettings):
     classifier_max_utterance_chars: int = Field(2000, ge=1, description="characters per UTTERANCE")
     classifier_max_lyrics_chars: int = Field(20000, ge=1, description="characters per LYRICS text")
     classifier_window_lines: int = Field(4, ge=1, description="lyric lines per window at most")
+
+
+def _split_commas(value):
+    """Lists from the environment may be comma-separated (or JSON, which pydantic reads itself)."""
+    if isinstance(value, str):
+        if value.lstrip().startswith("["):
+            return json.loads(value)
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+# The genres the original project skipped: instrumental, classical, jazz, new age and the like.
+DEFAULT_SKIP_GENRES = ["GN1100", "GN1600", "GN1700", "GN1800", "GN1900", "GN2400", "GN2600", "GN2700", "GN2800"]
+
+
+class IngestSettings(CommonSettings):
+    """The ingest crawler (env MOODTUNE_INGEST_*). Polite by default: it is someone else's site."""
+
+    model_config = SettingsConfigDict(env_prefix="MOODTUNE_", extra="ignore")
+
+    ingest_base_url: str = Field("https://www.melon.com", description="site to crawl (the demo mirror sets its own)")
+    ingest_user_agent: str = Field("moodtune-ingest/0.1 (lyrics emotion research)", description="User-Agent header")
+    ingest_obey_robots: bool = Field(True, description="obey robots.txt")
+    ingest_concurrency_per_domain: int = Field(4, ge=1, description="parallel requests per domain")
+    ingest_download_delay_s: float = Field(0.5, ge=0, description="base delay between requests to a domain")
+    ingest_autothrottle: bool = Field(True, description="adapt the delay to the site's latency")
+    ingest_retries: int = Field(3, ge=0, description="retries of a failed page, with exponential backoff")
+    ingest_backoff_s: float = Field(1.0, ge=0, description="first retry delay; doubles each retry")
+    ingest_job_dir: Path = Field(Path(".moodtune/ingest-job"), description="resume state; same dir = resume")
+    ingest_batch_size: int = Field(32, ge=1, description="songs per classifier call and per Qdrant upsert")
+    ingest_batch_delay_s: float = Field(0.5, ge=0, description="how long a partial batch waits for more songs")
+    ingest_classifier_attempts: int = Field(5, ge=1, description="tries of a classifier batch before it fails")
+    ingest_skip_genres: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(DEFAULT_SKIP_GENRES),
+                                          description="genre codes without lyrics worth reading")
+    ingest_skip_titles: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [r"\binst\b", r"\binst\.", r"instrumental", r"\(대사\)"],
+        description="regular expressions (case-insensitive) for instrumental or spoken titles",
+    )
+
+    _lists = field_validator("ingest_skip_genres", "ingest_skip_titles", mode="before")(_split_commas)

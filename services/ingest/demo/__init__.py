@@ -1,0 +1,11 @@
+"""The demo catalog: fictional songs with lyrics written for moodtune, and an offline mirror
+of Melon-style pages built from them (mirror.py)."""
+
+from pathlib import Path
+
+DEMO_DIR = Path(__file__).resolve().parent
+SONG_META = DEMO_DIR / "song_meta.json"
+GENRES = DEMO_DIR / "genre_gn_all.json"
+LYRICS = DEMO_DIR / "lyrics.json"
+INTENDED = DEMO_DIR / "intended_emotion.tsv"
+FAULTS = DEMO_DIR / "mirror_faults.json"
