@@ -52,6 +52,7 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     """Logs go to stderr, so stdout stays free for a command's own output."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.setLevel(level.upper())  # libraries (Scrapy) may lower the root logger's level later
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
