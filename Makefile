@@ -23,14 +23,18 @@ setup:
 setup-dev:
 	@scripts/setup.sh dev
 
-run: setup
-	@$(PY) -m services.cli serve classifier
+run:
+	@scripts/run.sh
 
 test: setup-dev
 	@$(PY) -m pytest -q $(PYTEST_ARGS)
 
 proto: setup-dev
 	$(PY) -m grpc_tools.protoc -I protos --python_out=protos --pyi_out=protos --grpc_python_out=protos $(PROTOS)
+
+# Rebuilds models/moodtune-ko-e5-small from the corpora (about N minutes on 2 CPU cores; see README).
+model: setup-dev
+	$(PY) -m training.build $(MODEL_ARGS)
 
 bench: setup-dev
 	$(PY) -m bench.classifier

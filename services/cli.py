@@ -2,7 +2,8 @@
 
     moodtune classify [TEXT ...] [--lyrics] [--server HOST:PORT] [--model DIR]
     moodtune ingest --songs song_meta.json [--genres genre_gn_all.json] [--base-url URL] | --demo
-    moodtune serve classifier
+    moodtune recommend [TEXT] [--mode regulate] [--target joy] [--limit N] [--json] [--server HOST:PORT]
+    moodtune serve classifier|recommender|gateway
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 import grpc
 
 from services.common.logs import configure_logging
-from services.common.settings import ClassifierSettings, IngestSettings
+from services.common.settings import ClassifierSettings, GatewaySettings, IngestSettings, RecommenderSettings
 
 
 def _chunks(lines: Iterable[str], size: int) -> Iterator[list[str]]:
@@ -93,13 +94,85 @@ def _ingest_exit(result) -> int:
     return 0 if result.ok else 1
 
 
+def _print_recommendation(text: str, answer: dict) -> None:
+    from services.common.labels import KOREAN
+
+    emotion = answer["emotion"]["probabilities"]
+    ranked = sorted(emotion.items(), key=lambda kv: -kv[1])
+    print(f"「{text}」 " + " · ".join(f"{KOREAN[e]} {p:.0%}" for e, p in ranked[:3]))
+    for rank, pick in enumerate(answer["songs"], start=1):
+        song = pick["song"]
+        genre = next((g["name"] for g in song["genres"] if g["name"] and not g["name"].startswith("'")
+                      and g["name"] != "세부장르전체"), "")
+        print(f"{rank:2d}. {song['title']} — {', '.join(song['artists'])} ({song['year'] or '?'}, {genre}) "
+              f"{pick['similarity']:.0%} · {pick['reason']}")
+        print(f"    “{song['highlight'].splitlines()[0] if song['highlight'] else ''}”")
+
+
+def cmd_recommend(args: argparse.Namespace) -> int:
+    from moodtune.v1 import emotion_pb2, recommender_pb2, recommender_pb2_grpc
+    from services.common.catalog import CatalogUnavailable
+    from services.common.grpc_client import insecure_channel
+    from services.recommender.client import response_json
+    from services.recommender.engine import InvalidRequest, Request
+    from services.recommender.service import request_from_proto, result_to_proto
+
+    inputs = [args.text] if args.text is not None else [line.strip() for line in sys.stdin if line.strip()]
+    requests = [recommender_pb2.RecommendRequest(
+        text=text, limit=args.limit, user_id=args.user or "",
+        mode=recommender_pb2.MODE_REGULATE if args.mode == "regulate" else recommender_pb2.MODE_MATCH,
+        target=emotion_pb2.EMOTION_JOY if args.target == "joy" else emotion_pb2.EMOTION_PEACE,
+    ) for text in inputs]
+    if args.server:
+        stub = recommender_pb2_grpc.RecommenderStub(insecure_channel(args.server, 4 * 1024 * 1024))
+        answer = lambda request: stub.Recommend(request, timeout=10)
+    else:
+        from services.recommender.server import build_engine
+
+        try:
+            engine = build_engine(RecommenderSettings())
+        except CatalogUnavailable as exc:
+            print(f"moodtune: {exc}\n(with `make run` running, ask it: --server 127.0.0.1:50052)", file=sys.stderr)
+            return 1
+        answer = lambda request: result_to_proto(engine.recommend(request_from_proto(request)))
+    status = 0
+    for request in requests:
+        try:
+            result = response_json(answer(request))
+        except InvalidRequest as exc:
+            print(f"moodtune: {exc}", file=sys.stderr)
+            status = 2
+            continue
+        except grpc.RpcError as exc:
+            print(f"moodtune: recommender at {args.server}: {exc.code().name}: {exc.details()}", file=sys.stderr)
+            status = 2 if exc.code() == grpc.StatusCode.INVALID_ARGUMENT else 1
+            continue
+        except Exception as exc:  # classifier or catalog down, in-process
+            print(f"moodtune: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        if args.json:
+            print(json.dumps({"text": request.text, **result}, ensure_ascii=False), flush=True)
+        else:
+            _print_recommendation(request.text, result)
+    return status
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     if args.service == "classifier":
         from services.classifier.server import run
 
         settings = ClassifierSettings()
-        configure_logging(settings.log_level, settings.log_format)
-        run(settings)
+    elif args.service == "recommender":
+        from services.recommender.server import run
+
+        settings = RecommenderSettings()
+    else:
+        from services.gateway.server import run
+
+        settings = GatewaySettings()
+    configure_logging(settings.log_level, settings.log_format)
+    run(settings)
     return 0
 
 
@@ -128,8 +201,19 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--fresh", action="store_true", help="forget the job dir's progress and crawl everything")
     ingest.set_defaults(func=cmd_ingest)
 
+    rec = commands.add_parser("recommend", help="songs for how you feel")
+    rec.add_argument("text", nargs="?", metavar="TEXT", help="a sentence; none = one per line of stdin")
+    rec.add_argument("--mode", choices=["match", "regulate"], default="match",
+                     help="match: 지금 기분 그대로 (default); regulate: 기분 전환")
+    rec.add_argument("--target", choices=["peace", "joy"], default="peace", help="regulate: where to lead")
+    rec.add_argument("--limit", type=int, default=5, help="how many songs (1-50)")
+    rec.add_argument("--user", help="a user id: personalised, remembers what it served")
+    rec.add_argument("--json", action="store_true", help="one JSON object per input line")
+    rec.add_argument("--server", metavar="HOST:PORT", help="ask a running recommender instead of in-process")
+    rec.set_defaults(func=cmd_recommend)
+
     serve = commands.add_parser("serve", help="run a service until SIGTERM")
-    serve.add_argument("service", choices=["classifier"])
+    serve.add_argument("service", choices=["classifier", "recommender", "gateway"])
     serve.set_defaults(func=cmd_serve)
     return parser
 

@@ -97,3 +97,38 @@ class IngestSettings(CommonSettings):
     )
 
     _lists = field_validator("ingest_skip_genres", "ingest_skip_titles", mode="before")(_split_commas)
+
+
+class RecommenderSettings(CommonSettings):
+    """The Recommender service (env MOODTUNE_RECOMMENDER_*)."""
+
+    model_config = SettingsConfigDict(env_prefix="MOODTUNE_", extra="ignore")
+
+    recommender_listen: str = Field("127.0.0.1:50052", description="address the service binds")
+    recommender_metrics_port: int = Field(9102, ge=0, le=65535, description="Prometheus port; 0 = off")
+    recommender_classifier_timeout_s: float = Field(3.0, gt=0, description="deadline of each classifier call")
+    recommender_pool_size: int = Field(60, ge=5, le=1000, description="MATCH candidates re-ranked per request")
+    recommender_pool_ttl_s: int = Field(3600, ge=1, description="how long a cached candidate pool lives")
+    recommender_recent_size: int = Field(30, ge=0, description="recently served songs not repeated to a user")
+    redis_password: str | None = Field(None, description="Redis password (or put it in the URL)", repr=False)
+
+
+class GatewaySettings(CommonSettings):
+    """The HTTP gateway (env MOODTUNE_GATEWAY_*)."""
+
+    model_config = SettingsConfigDict(env_prefix="MOODTUNE_", extra="ignore")
+
+    gateway_host: str = Field("127.0.0.1", description="address the gateway binds (0.0.0.0 in containers)")
+    gateway_port: int = Field(8080, ge=1, le=65535, description="HTTP port")
+    gateway_upstream_timeout_s: float = Field(5.0, gt=0, description="deadline of each recommender call")
+    gateway_max_body_bytes: int = Field(16 * 1024, ge=256, description="larger request bodies get 413")
+    gateway_rate_per_minute: float = Field(120, gt=0, description="requests per client per minute on /v1/")
+    gateway_rate_burst: int = Field(30, ge=1, description="requests a client may make at once")
+    gateway_trust_forwarded_for: bool = Field(
+        False, description="take the client address from X-Forwarded-For (behind a trusted proxy only)"
+    )
+    gateway_cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="origins allowed to call the API from a browser; empty = none"
+    )
+
+    _origins = field_validator("gateway_cors_origins", mode="before")(_split_commas)

@@ -12,8 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from services.common.readiness import grpc_status
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,14 +23,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def health_status(address: str, service: str = "", timeout: float = 1.0) -> str:
-    with grpc.insecure_channel(address) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        try:
-            response = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=timeout)
-        except grpc.RpcError as error:
-            return error.code().name
-        return health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
+health_status = grpc_status  # the readiness helper the services' scripts use
 
 
 @dataclass

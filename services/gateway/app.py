@@ -1,0 +1,165 @@
+"""The gateway's HTTP API and page.
+
+POST /v1/recommend   songs for a sentence (match, or regulate towards peace or joy)
+POST /v1/feedback    liked / disliked / skipped
+POST /v1/classify    the six emotions of a sentence
+GET  /v1/songs/{id}  one song
+GET  /healthz        the process is up          GET /readyz   the recommender answers
+GET  /metrics        Prometheus                 GET /docs     the OpenAPI docs (served locally)
+GET  /               the web page
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import grpc
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+
+from moodtune.v1 import emotion_pb2, recommender_pb2
+from services.common.settings import GatewaySettings
+from services.gateway import schemas
+from services.gateway.guards import BodyLimit, RateLimit, SecurityHeaders
+from services.gateway.upstream import HTTP_STATUS, Upstream
+from services.recommender.client import emotions_json, response_json, song_json
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent / "static"
+
+HTTP_REQUESTS = Counter("moodtune_http_requests_total", "HTTP requests", ["route", "status"])
+HTTP_LATENCY = Histogram("moodtune_http_request_seconds", "HTTP latency", ["route"],
+                         buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+_MODES = {"match": recommender_pb2.MODE_MATCH, "regulate": recommender_pb2.MODE_REGULATE}
+_TARGETS = {"peace": emotion_pb2.EMOTION_PEACE, "joy": emotion_pb2.EMOTION_JOY}
+_FEEDBACK = {"liked": recommender_pb2.FEEDBACK_LIKED, "disliked": recommender_pb2.FEEDBACK_DISLIKED,
+             "skipped": recommender_pb2.FEEDBACK_SKIPPED}
+
+
+class UpstreamError(Exception):
+    def __init__(self, status: int, code: str, message: str):
+        self.status, self.code, self.message = status, code, message
+
+
+def error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPIOffline:
+    settings = settings or GatewaySettings()
+    upstream = Upstream(settings.recommender_addr, settings.gateway_upstream_timeout_s,
+                        settings.grpc_max_message_bytes)
+
+    @asynccontextmanager
+    async def lifespan(app):
+        yield
+        await upstream.close()
+
+    app = FastAPIOffline(title="moodtune", version="1.0",
+                         description="Songs for how you feel: Korean sentence in, songs out.", lifespan=lifespan)
+    app.state.upstream = upstream
+
+    async def call(method: str, message):
+        try:
+            return await getattr(upstream.stub, method)(message, timeout=settings.gateway_upstream_timeout_s)
+        except grpc.aio.AioRpcError as exc:
+            status, code = HTTP_STATUS.get(exc.code(), (502, "upstream_error"))
+            details = exc.details() or exc.code().name
+            if exc.code() == grpc.StatusCode.UNAVAILABLE and "recommender" not in details:
+                details = details if "unavailable" in details else f"the recommender is unavailable ({details})"
+            raise UpstreamError(status, code, details) from exc
+
+    @app.exception_handler(UpstreamError)
+    async def upstream_error(request: Request, exc: UpstreamError):
+        return error(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}" for e in exc.errors()
+        )
+        return JSONResponse({"error": {"code": "invalid_request", "message": problems},
+                             "detail": [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]},
+                            status_code=422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):  # never a stack trace in a response
+        log.exception("unhandled error on %s", request.url.path)
+        return error(500, "internal", "internal error")
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next):
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        name = route.path if route is not None else "unmatched"
+        HTTP_LATENCY.labels(name).observe(time.perf_counter() - started)
+        HTTP_REQUESTS.labels(name, str(response.status_code)).inc()
+        return response
+
+    @app.post("/v1/recommend", response_model=schemas.RecommendOut,
+              responses={k: {"model": schemas.ErrorOut} for k in (413, 422, 429, 503, 504)})
+    async def recommend(body: schemas.RecommendBody):
+        f = body.filter
+        response = await call("Recommend", recommender_pb2.RecommendRequest(
+            text=body.text, limit=body.limit, mode=_MODES[body.mode], user_id=body.user_id or "",
+            target=_TARGETS[body.target] if body.mode == "regulate" else 0,
+            filter=recommender_pb2.RecommendFilter(genres=f.genres, year_from=f.year_from or 0,
+                                                   year_to=f.year_to or 0, exclude_song_ids=f.exclude_song_ids)))
+        return response_json(response)
+
+    @app.post("/v1/feedback", response_model=schemas.FeedbackOut)
+    async def feedback(body: schemas.FeedbackBody):
+        response = await call("SubmitFeedback", recommender_pb2.FeedbackRequest(
+            user_id=body.user_id, song_id=body.song_id, feedback=_FEEDBACK[body.feedback]))
+        return {"recorded": response.recorded}
+
+    @app.post("/v1/classify", response_model=schemas.ClassifyOut)
+    async def classify(body: schemas.TextBody):
+        response = await call("ClassifyText", recommender_pb2.ClassifyTextRequest(text=body.text))
+        return {"emotion": emotions_json(response.emotion), "model_version": response.model_version,
+                "cached": response.cached}
+
+    @app.get("/v1/songs/{song_id}", response_model=schemas.SongOut)
+    async def song(song_id: int):
+        if song_id < 1:
+            return error(422, "invalid_request", "song_id must be a positive integer")
+        return song_json(await call("GetSong", recommender_pb2.GetSongRequest(song_id=song_id)))
+
+    @app.get("/healthz")
+    async def healthz():
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz():
+        if await upstream.ready():
+            return {"status": "ready"}
+        return error(503, "not_ready", f"the recommender at {settings.recommender_addr} is not serving")
+
+    @app.get("/metrics")
+    async def metrics():
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/", include_in_schema=False)
+    async def page():
+        return FileResponse(STATIC / "index.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    # Outermost first: size and rate limits before any work, security headers on every answer.
+    if settings.gateway_cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.gateway_cors_origins,
+                           allow_methods=["GET", "POST"], allow_headers=["content-type"])
+    app.add_middleware(RateLimit, per_minute=settings.gateway_rate_per_minute, burst=settings.gateway_rate_burst,
+                       trust_forwarded_for=settings.gateway_trust_forwarded_for)
+    app.add_middleware(BodyLimit, max_bytes=settings.gateway_max_body_bytes)
+    app.add_middleware(SecurityHeaders)
+    return app

@@ -1,0 +1,103 @@
+"""The JSON API's request and response bodies (they also make the OpenAPI docs)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Emotion = Literal["anger", "tension", "sadness", "peace", "joy", "neutral"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class Filter(Strict):
+    genres: list[str] = Field(default_factory=list, max_length=50, description="genre codes, e.g. GN0100")
+    year_from: int | None = Field(None, ge=1900, le=2100)
+    year_to: int | None = Field(None, ge=1900, le=2100)
+    exclude_song_ids: list[int] = Field(default_factory=list, max_length=1000)
+
+
+class TextBody(Strict):
+    text: str = Field(..., description="how you feel, 1 to 1,000 characters after trimming",
+                      examples=["오늘 발표 망쳐서 너무 속상해"])
+
+    @field_validator("text")
+    @classmethod
+    def trimmed_length(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("text is empty: write how you feel")
+        if len(value) > 1000:
+            raise ValueError(f"text has {len(value)} characters after trimming; the limit is 1000")
+        return value
+
+
+class RecommendBody(TextBody):
+    limit: int = Field(5, ge=1, le=50)
+    mode: Literal["match", "regulate"] = Field("match", description="match: 지금 기분 그대로; regulate: 기분 전환")
+    target: Literal["peace", "joy"] = Field("peace", description="regulate only: where the songs lead")
+    user_id: str | None = Field(None, min_length=1, max_length=128)
+    filter: Filter = Field(default_factory=Filter)
+
+
+class FeedbackBody(Strict):
+    user_id: str = Field(..., min_length=1, max_length=128)
+    song_id: int = Field(..., ge=1)
+    feedback: Literal["liked", "disliked", "skipped"]
+
+
+class Emotions(BaseModel):
+    label: Emotion
+    confidence: float
+    probabilities: dict[Emotion, float]
+
+
+class Genre(BaseModel):
+    code: str
+    name: str
+
+
+class SongOut(BaseModel):
+    song_id: int
+    title: str
+    artists: list[str]
+    album: str
+    year: int | None
+    genres: list[Genre]
+    emotions: Emotions
+    highlight: str
+    source_url: str
+
+
+class RecommendationOut(BaseModel):
+    song: SongOut
+    similarity: float
+    reason: str
+    matched: Emotion
+    aim: Emotions | None = None
+
+
+class RecommendOut(BaseModel):
+    emotion: Emotions
+    songs: list[RecommendationOut]
+    mode: Literal["match", "regulate"]
+    model_version: str
+    catalog_version: str
+    cached: bool
+
+
+class ClassifyOut(BaseModel):
+    emotion: Emotions
+    model_version: str
+    cached: bool
+
+
+class FeedbackOut(BaseModel):
+    recorded: bool
+
+
+class ErrorOut(BaseModel):
+    error: dict[str, str] = Field(..., examples=[{"code": "unavailable", "message": "the classifier is unavailable"}])

@@ -1,0 +1,150 @@
+// moodtune's page: everything it shows is built with textContent, never innerHTML, so a lyric or a
+// sentence containing markup is shown as text.
+"use strict";
+
+const EMOTIONS = [
+  ["anger", "분노"], ["tension", "긴장"], ["sadness", "슬픔"],
+  ["peace", "평화"], ["joy", "기쁨"], ["neutral", "중립"],
+];
+const KOREAN = Object.fromEntries(EMOTIONS);
+
+const $ = (id) => document.getElementById(id);
+
+function userId() {
+  let id = localStorage.getItem("moodtune-user");
+  if (!id) {
+    id = "web-" + crypto.getRandomValues(new Uint32Array(2)).join("-");
+    localStorage.setItem("moodtune-user", id);
+  }
+  return id;
+}
+
+function showMessage(text, kind = "error") {
+  const box = $("message");
+  box.textContent = text;
+  box.className = kind === "info" ? "info" : "";
+  box.hidden = false;
+}
+
+async function postJSON(path, body) {
+  let response;
+  try {
+    response = await fetch(path, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new Error("서버에 연결할 수 없어요. 잠시 후 다시 시도해 주세요.");
+  }
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const reasons = {
+      422: "입력을 확인해 주세요", 413: "글이 너무 길어요", 429: "요청이 너무 많아요. 잠시 후 다시 시도해 주세요",
+      503: "지금은 서비스를 이용할 수 없어요", 504: "응답이 늦어지고 있어요. 다시 시도해 주세요",
+    };
+    const detail = data.error && data.error.message ? ` (${data.error.message})` : "";
+    throw new Error((reasons[response.status] || "문제가 생겼어요") + detail);
+  }
+  return data;
+}
+
+function renderEmotion(emotion) {
+  const list = $("emotion-bars");
+  list.replaceChildren();
+  for (const [id, korean] of EMOTIONS) {
+    const value = emotion.probabilities[id] || 0;
+    const item = document.createElement("li");
+    item.dataset.emotion = id;
+    const name = document.createElement("span");
+    name.textContent = korean;
+    const bar = document.createElement("div");
+    bar.className = "bar";
+    bar.setAttribute("role", "meter");
+    bar.setAttribute("aria-label", korean);
+    bar.setAttribute("aria-valuemin", "0");
+    bar.setAttribute("aria-valuemax", "100");
+    bar.setAttribute("aria-valuenow", String(Math.round(value * 100)));
+    const fill = document.createElement("span");
+    fill.style.background = `var(--${id})`;
+    bar.append(fill);
+    const percent = document.createElement("span");
+    percent.className = "value";
+    percent.textContent = `${Math.round(value * 100)}%`;
+    item.append(name, bar, percent);
+    list.append(item);
+    requestAnimationFrame(() => { fill.style.width = `${(value * 100).toFixed(1)}%`; });
+  }
+  $("emotion-title").textContent = `지금 느껴지는 감정: ${KOREAN[emotion.label]}`;
+  $("emotion").hidden = false;
+}
+
+async function sendFeedback(card, songId, feedback) {
+  const ack = card.querySelector(".ack");
+  try {
+    await postJSON("/v1/feedback", { user_id: userId(), song_id: songId, feedback });
+    card.querySelector(".like").setAttribute("aria-pressed", String(feedback === "liked"));
+    card.querySelector(".dislike").setAttribute("aria-pressed", String(feedback === "disliked"));
+    ack.textContent = feedback === "liked" ? "고마워요! 비슷한 노래를 더 찾아 볼게요" : "알겠어요, 다음엔 빼 둘게요";
+  } catch (e) {
+    ack.textContent = "";
+    showMessage(e.message);
+  }
+}
+
+function renderSongs(songs) {
+  const list = $("songs");
+  list.replaceChildren();
+  const template = $("song-card");
+  for (const pick of songs) {
+    const card = template.content.firstElementChild.cloneNode(true);
+    const song = pick.song;
+    card.dataset.songId = String(song.song_id);
+    card.querySelector(".title").textContent = song.title;
+    card.querySelector(".match").textContent = `${Math.round(pick.similarity * 100)}% 일치`;
+    card.querySelector(".artist").textContent = song.artists.join(", ");
+    card.querySelector(".year").textContent = song.year ? `${song.year}년` : "연도 미상";
+    const genres = song.genres.map((g) => g.name).filter((n) => n && !n.startsWith("'") && n !== "세부장르전체");
+    card.querySelector(".genre").textContent = genres[0] || "장르 미상";
+    card.querySelector(".highlight").textContent = song.highlight;
+    card.querySelector(".reason").textContent = pick.reason;
+    card.querySelector(".like").addEventListener("click", () => sendFeedback(card, song.song_id, "liked"));
+    card.querySelector(".dislike").addEventListener("click", () => sendFeedback(card, song.song_id, "disliked"));
+    list.append(card);
+  }
+  $("results").hidden = false;
+  if (!songs.length) showMessage("조건에 맞는 노래를 찾지 못했어요.", "info");
+}
+
+async function recommend(event) {
+  event.preventDefault();
+  const text = $("mood-text").value.trim();
+  if (!text) {
+    showMessage("지금 기분을 한 문장으로 적어 주세요.");
+    return;
+  }
+  const mode = document.querySelector("input[name=mode]:checked").value;
+  const button = $("submit");
+  button.disabled = true;
+  button.textContent = "찾는 중…";
+  $("message").hidden = true;
+  try {
+    const data = await postJSON("/v1/recommend", {
+      text, mode, target: $("target").value, limit: 5, user_id: userId(),
+    });
+    renderEmotion(data.emotion);
+    renderSongs(data.songs);
+  } catch (e) {
+    showMessage(e.message);
+  } finally {
+    button.disabled = false;
+    button.textContent = "노래 찾기";
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("mood-form").addEventListener("submit", recommend);
+  for (const radio of document.querySelectorAll("input[name=mode]")) {
+    radio.addEventListener("change", () => { $("target").disabled = radio.value !== "regulate" || !radio.checked; });
+  }
+});

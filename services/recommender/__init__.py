@@ -1,0 +1,1 @@
+"""The Recommender service: classify the sentence, search Qdrant, re-rank, cache in Redis."""

@@ -1,0 +1,242 @@
+"""The recommender's work, independent of gRPC: classify (cached), search (cached), pick.
+
+The gRPC servicer and `moodtune recommend` both drive this class.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import asdict, dataclass, field
+
+import grpc
+import numpy as np
+from qdrant_client import QdrantClient, models
+
+from services.classifier.client import Classifier
+from services.common import catalog
+from services.common.catalog import CatalogUnavailable, Genre, Song
+from services.common.labels import EMOTIONS, INDEX
+from services.recommender import ranking
+from services.recommender.cache import Cache
+
+log = logging.getLogger(__name__)
+
+MATCH, REGULATE = "match", "regulate"
+FEEDBACK_KINDS = ("liked", "disliked", "skipped")
+MAX_TEXT, MAX_LIMIT = 1000, 50
+
+
+class InvalidRequest(ValueError):
+    """The request breaks a rule; the message says which."""
+
+
+class ClassifierUnavailable(RuntimeError):
+    pass
+
+
+class UpstreamTimeout(RuntimeError):
+    pass
+
+
+class SongNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Filter:
+    genres: tuple[str, ...] = ()
+    year_from: int = 0
+    year_to: int = 0
+    exclude: tuple[int, ...] = ()
+
+    def qdrant(self, extra_exclude: set[int] = frozenset()) -> models.Filter | None:
+        must, must_not = [], []
+        if self.genres:
+            must.append(models.FieldCondition(key="genres[].code", match=models.MatchAny(any=list(self.genres))))
+        if self.year_from or self.year_to:
+            must.append(models.FieldCondition(key="issue_year", range=models.Range(
+                gte=self.year_from or None, lte=self.year_to or None)))
+        excluded = set(self.exclude) | set(extra_exclude)
+        if excluded:
+            must_not.append(models.HasIdCondition(has_id=sorted(excluded)))
+        return models.Filter(must=must, must_not=must_not) if must or must_not else None
+
+
+@dataclass(frozen=True)
+class Request:
+    text: str
+    limit: int = 5
+    mode: str = MATCH
+    user_id: str = ""
+    filter: Filter = Filter()
+    target: str = "peace"
+
+    def validated(self) -> "Request":
+        text = self.text.strip()
+        if not text:
+            raise InvalidRequest("text is empty: write how you feel")
+        if len(text) > MAX_TEXT:
+            raise InvalidRequest(f"text has {len(text)} characters after trimming; the limit is {MAX_TEXT}")
+        if not 1 <= self.limit <= MAX_LIMIT:
+            raise InvalidRequest(f"limit must be between 1 and {MAX_LIMIT}, not {self.limit}")
+        if self.mode not in (MATCH, REGULATE):
+            raise InvalidRequest(f"mode must be {MATCH!r} or {REGULATE!r}, not {self.mode!r}")
+        if self.target not in ("peace", "joy"):
+            raise InvalidRequest(f"target must be 'peace' or 'joy', not {self.target!r}")
+        if len(self.user_id) > 128:
+            raise InvalidRequest("user_id is longer than 128 characters")
+        f = self.filter
+        if f.year_from and f.year_to and f.year_from > f.year_to:
+            raise InvalidRequest(f"year_from {f.year_from} is after year_to {f.year_to}")
+        if len(f.genres) > 50 or len(f.exclude) > 1000:
+            raise InvalidRequest("filter is too large (at most 50 genres and 1,000 excluded songs)")
+        return Request(text, self.limit, self.mode, self.user_id, f, self.target)
+
+    def pool_key(self) -> str:
+        """Everything that decides the candidate pool; never the user (pools are shared, picks are not)."""
+        from services.recommender.cache import normalise_text
+
+        return json.dumps([normalise_text(self.text), self.mode, self.limit, self.target,
+                           sorted(self.filter.genres), self.filter.year_from, self.filter.year_to,
+                           sorted(self.filter.exclude)], ensure_ascii=False)
+
+
+@dataclass
+class Chosen:
+    song: Song
+    similarity: float
+    reason: str
+    matched: str
+    aim: list[float] | None = None
+
+
+@dataclass
+class Result:
+    emotion: list[float]
+    songs: list[Chosen]
+    model_version: str
+    catalog_version: str
+    cached: bool
+    mode: str = MATCH
+
+
+def _song_to_json(song: Song) -> dict:
+    return asdict(song)
+
+
+def _song_from_json(raw: dict) -> Song:
+    raw = dict(raw)
+    raw["genres"] = [Genre(**g) for g in raw["genres"]]
+    return Song(**raw)
+
+
+@dataclass
+class Recommender:
+    classifier: Classifier
+    qdrant: QdrantClient
+    cache: Cache
+    pool_size: int = 60
+    # The embedded Qdrant is one in-process store: calls into it are serialised.
+    _qdrant_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # --- classification --------------------------------------------------------------------
+
+    def classify(self, text: str) -> tuple[list[float], str, bool]:
+        """(six probabilities, model version, from cache)."""
+        version = self.classifier.model_version
+        cached = self.cache.get_classification(version, text)
+        if cached is not None:
+            return cached, version, True
+        try:
+            (result,) = self.classifier.classify([text])
+        except grpc.RpcError as exc:
+            code = exc.code() if isinstance(exc, grpc.Call) else None
+            if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise UpstreamTimeout("the classifier did not answer in time") from exc
+            raise ClassifierUnavailable(f"the classifier is unavailable ({code.name if code else exc})") from exc
+        probabilities = list(result.probabilities)
+        self.cache.set_classification(self.classifier.model_version, text, probabilities)
+        return probabilities, self.classifier.model_version, False
+
+    # --- Qdrant ------------------------------------------------------------------------------
+
+    def _search(self, vectors: list[np.ndarray], limit: int, qfilter: models.Filter | None) -> list[list[Song]]:
+        requests = [models.QueryRequest(query=list(map(float, v)), using=catalog.VECTOR, limit=limit,
+                                        filter=qfilter, with_payload=True, with_vector=True) for v in vectors]
+        try:
+            with self._qdrant_lock:
+                responses = self.qdrant.query_batch_points(catalog.COLLECTION, requests=requests)
+        except Exception as exc:  # connection refused, timeouts, a missing collection
+            raise CatalogUnavailable(f"the catalog (Qdrant) is unavailable: {exc}") from exc
+        return [[Song.from_point(p) for p in response.points] for response in responses]
+
+    def song(self, song_id: int) -> Song:
+        try:
+            with self._qdrant_lock:
+                songs = catalog.get(self.qdrant, [song_id])
+        except Exception as exc:
+            raise CatalogUnavailable(f"the catalog (Qdrant) is unavailable: {exc}") from exc
+        if not songs:
+            raise SongNotFound(f"song {song_id} is not in the catalog")
+        return songs[0]
+
+    # --- recommend ---------------------------------------------------------------------------
+
+    def _pools(self, request: Request, current: np.ndarray, version: str) -> tuple[list[list[Song]], bool]:
+        cached = self.cache.get_pool(version, request.pool_key())
+        if cached is not None:
+            return [[_song_from_json(s) for s in pool] for pool in cached], True
+        qfilter = request.filter.qdrant()
+        if request.mode == MATCH:
+            pools = self._search([current], max(self.pool_size, request.limit * 4), qfilter)
+        else:
+            aims = ranking.regulate_aims(current, INDEX[request.target], request.limit)
+            pools = self._search(aims, request.limit * 3, qfilter)
+        self.cache.set_pool(version, request.pool_key(), [[_song_to_json(s) for s in pool] for pool in pools])
+        return pools, False
+
+    def recommend(self, request: Request) -> Result:
+        request = request.validated()
+        probabilities, model_version, classification_cached = self.classify(request.text)
+        current = np.asarray(probabilities)
+        version = self.cache.catalog_version()
+        pools, pool_cached = self._pools(request, current, version)
+
+        liked, disliked, recent = self.cache.user_state(request.user_id) if request.user_id else ({}, set(), [])
+        excluded = disliked | set(recent)
+        pools = [[s for s in pool if s.song_id not in excluded] for pool in pools]
+        if request.user_id and any(len(pool) < request.limit for pool in pools) and excluded:
+            # The shared pool ran dry for this user: search again past what they have heard.
+            pool_cached = False
+            vectors = [current] if request.mode == MATCH else ranking.regulate_aims(
+                current, INDEX[request.target], request.limit)
+            size = max(self.pool_size, request.limit * 4) if request.mode == MATCH else request.limit * 3
+            pools = self._search(vectors, size, request.filter.qdrant(excluded))
+
+        by_id = {s.song_id: s for pool in pools for s in pool}
+        candidates = [[ranking.Candidate(s.song_id, np.asarray(s.probabilities), tuple(s.artists)) for s in pool]
+                      for pool in pools]
+        if request.mode == MATCH:
+            query = ranking.personal_query(current, list(map(np.asarray, liked.values())),
+                                           [np.asarray(by_id[i].probabilities) for i in disliked if i in by_id])
+            picks = ranking.match(query, candidates[0], request.limit)
+        else:
+            picks = ranking.regulate(current, INDEX[request.target], candidates, request.limit)
+        if request.user_id:
+            self.cache.add_recent(request.user_id, [p.song_id for p in picks])
+        chosen = [Chosen(by_id[p.song_id], p.similarity, p.reason, EMOTIONS[p.matched],
+                         None if p.aim is None else list(map(float, p.aim))) for p in picks]
+        return Result(probabilities, chosen, model_version, version,
+                      cached=classification_cached and pool_cached, mode=request.mode)
+
+    # --- feedback ----------------------------------------------------------------------------
+
+    def feedback(self, user_id: str, song_id: int, kind: str) -> None:
+        if not user_id.strip() or len(user_id) > 128:
+            raise InvalidRequest("user_id must be 1 to 128 characters")
+        if kind not in FEEDBACK_KINDS:
+            raise InvalidRequest(f"feedback must be one of {', '.join(FEEDBACK_KINDS)}, not {kind!r}")
+        song = self.song(song_id)  # NOT_FOUND for songs that do not exist
+        self.cache.record_feedback(user_id, song_id, kind, song.probabilities)
