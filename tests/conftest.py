@@ -2,12 +2,54 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
+from services.common.settings import DEFAULT_MODEL_DIR
+from tests.support.processes import classifier_service
 from tests.support.tiny_model import build_tiny_artifact
+
+MOODTUNE = str(Path(sys.executable).parent / "moodtune")
 
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory):
     """A tiny random model artifact, built through training/export.py."""
     return build_tiny_artifact(tmp_path_factory.mktemp("models") / "tiny")
+
+
+@pytest.fixture(scope="session")
+def shipped_classifier(tmp_path_factory):
+    """The real classifier service with the shipped model, for the whole session."""
+    with classifier_service(DEFAULT_MODEL_DIR, tmp_path_factory.mktemp("shipped-classifier")) as service:
+        yield service
+
+
+@pytest.fixture(scope="session")
+def demo_catalog(tmp_path_factory, shipped_classifier):
+    """The demo catalog crawled from its mirror once per session (no Redis), labelled by the service.
+
+    Tests that open the store themselves use `copy_of_demo_store`: the embedded Qdrant allows one
+    process at a time.
+    """
+    tmp = tmp_path_factory.mktemp("demo-catalog")
+    env = {**os.environ, "MOODTUNE_CLASSIFIER_ADDR": shipped_classifier.address,
+           "MOODTUNE_QDRANT_PATH": str(tmp / "qdrant"), "MOODTUNE_REDIS_URL": "redis://127.0.0.1:1/0"}
+    run = subprocess.run([MOODTUNE, "ingest", "--demo", "--job-dir", str(tmp / "job")], env=env,
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return {"qdrant": tmp / "qdrant", "job": tmp / "job", "run": run,
+            "report": json.loads((tmp / "job" / "report.json").read_text())}
+
+
+@pytest.fixture
+def copy_of_demo_store(demo_catalog, tmp_path):
+    target = tmp_path / "qdrant"
+    shutil.copytree(demo_catalog["qdrant"], target)
+    return target

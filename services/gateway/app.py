@@ -55,21 +55,22 @@ def error(status: int, code: str, message: str) -> JSONResponse:
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPIOffline:
     settings = settings or GatewaySettings()
-    upstream = Upstream(settings.recommender_addr, settings.gateway_upstream_timeout_s,
-                        settings.grpc_max_message_bytes)
 
     @asynccontextmanager
     async def lifespan(app):
+        # The gRPC channel belongs to the server's event loop, so it is made here, not at import.
+        app.state.upstream = Upstream(settings.recommender_addr, settings.gateway_upstream_timeout_s,
+                                      settings.grpc_max_message_bytes)
         yield
-        await upstream.close()
+        await app.state.upstream.close()
 
     app = FastAPIOffline(title="moodtune", version="1.0",
                          description="Songs for how you feel: Korean sentence in, songs out.", lifespan=lifespan)
-    app.state.upstream = upstream
 
     async def call(method: str, message):
         try:
-            return await getattr(upstream.stub, method)(message, timeout=settings.gateway_upstream_timeout_s)
+            stub = app.state.upstream.stub
+            return await getattr(stub, method)(message, timeout=settings.gateway_upstream_timeout_s)
         except grpc.aio.AioRpcError as exc:
             status, code = HTTP_STATUS.get(exc.code(), (502, "upstream_error"))
             details = exc.details() or exc.code().name
@@ -140,7 +141,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPIOffline:
 
     @app.get("/readyz")
     async def readyz():
-        if await upstream.ready():
+        if await app.state.upstream.ready():
             return {"status": "ready"}
         return error(503, "not_ready", f"the recommender at {settings.recommender_addr} is not serving")
 

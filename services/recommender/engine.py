@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 import grpc
 import numpy as np
+from prometheus_client import Counter
 from qdrant_client import QdrantClient, models
 
 from services.classifier.client import Classifier
@@ -22,6 +23,9 @@ from services.recommender import ranking
 from services.recommender.cache import Cache
 
 log = logging.getLogger(__name__)
+
+CLASSIFIER_CALLS = Counter("moodtune_recommender_classifier_calls_total", "sentences sent to the classifier")
+QDRANT_QUERIES = Counter("moodtune_recommender_qdrant_queries_total", "searches sent to Qdrant")
 
 MATCH, REGULATE = "match", "regulate"
 FEEDBACK_KINDS = ("liked", "disliked", "skipped")
@@ -149,6 +153,7 @@ class Recommender:
         cached = self.cache.get_classification(version, text)
         if cached is not None:
             return cached, version, True
+        CLASSIFIER_CALLS.inc()
         try:
             (result,) = self.classifier.classify([text])
         except grpc.RpcError as exc:
@@ -165,6 +170,7 @@ class Recommender:
     def _search(self, vectors: list[np.ndarray], limit: int, qfilter: models.Filter | None) -> list[list[Song]]:
         requests = [models.QueryRequest(query=list(map(float, v)), using=catalog.VECTOR, limit=limit,
                                         filter=qfilter, with_payload=True, with_vector=True) for v in vectors]
+        QDRANT_QUERIES.inc()
         try:
             with self._qdrant_lock:
                 responses = self.qdrant.query_batch_points(catalog.COLLECTION, requests=requests)

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,6 @@ from services.common import catalog, catalog_version
 from services.common.labels import EMOTIONS, INDEX
 from services.common.settings import DEFAULT_MODEL_DIR, CommonSettings
 from services.ingest.demo import INTENDED, LYRICS
-from tests.support.processes import classifier_service
 from tests.support.redis_server import redis_server
 
 MOODTUNE = str(Path(sys.executable).parent / "moodtune")
@@ -26,34 +24,22 @@ INTENDED_EMOTION = {int(k): v for k, v in (l.split("\t") for l in INTENDED.read_
 MODEL_VERSION = json.loads((DEFAULT_MODEL_DIR / "model.json").read_text())["version"]
 
 
-def ingest(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([MOODTUNE, "ingest", "--demo", *args], env={**os.environ, **env},
-                          capture_output=True, text=True, timeout=600)
+def stored_songs(path: Path) -> dict:
+    store = catalog.connect(CommonSettings(qdrant_path=path))
+    try:
+        return {s.song_id: s for s in catalog.get(store, list(INTENDED_EMOTION))}, catalog.count(store)
+    finally:
+        store.close()
 
 
 @pytest.fixture(scope="module")
-def crawled(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("ingest")
-    with redis_server(tmp / "redis") as (redis_url, _), classifier_service(DEFAULT_MODEL_DIR, tmp) as service:
-        env = {"MOODTUNE_CLASSIFIER_ADDR": service.address, "MOODTUNE_QDRANT_PATH": str(tmp / "qdrant"),
-               "MOODTUNE_REDIS_URL": redis_url}
-        first = ingest(env, "--job-dir", str(tmp / "job"))
-        store = catalog.connect(CommonSettings(qdrant_path=tmp / "qdrant"))
-        songs = {s.song_id: s for s in catalog.get(store, list(INTENDED_EMOTION))}
-        count_after_first = catalog.count(store)
-        store.close()
-        second = ingest(env, "--job-dir", str(tmp / "job"), "--fresh")
-        store = catalog.connect(CommonSettings(qdrant_path=tmp / "qdrant"))
-        count_after_second = catalog.count(store)
-        store.close()
-        version = int(redis.Redis.from_url(redis_url).get(catalog_version.KEY))
-    return {"first": first, "second": second, "songs": songs, "counts": (count_after_first, count_after_second),
-            "version": version, "job": tmp / "job"}
+def songs(demo_catalog):
+    found, count = stored_songs(demo_catalog["qdrant"])
+    assert count == len(found)
+    return found
 
 
-def test_every_song_with_lyrics_is_stored_with_the_full_payload(crawled):
-    assert crawled["first"].returncode == 0, crawled["first"].stderr[-3000:]
-    songs = crawled["songs"]
+def test_every_song_with_lyrics_is_stored_with_the_full_payload(songs):
     assert set(songs) == set(INTENDED_EMOTION)  # every song with lyrics, nothing else
     lyrics = json.loads(LYRICS.read_text(encoding="utf-8"))
     for song_id, song in songs.items():
@@ -66,22 +52,44 @@ def test_every_song_with_lyrics_is_stored_with_the_full_payload(crawled):
         assert song.highlight and all(line in lyrics[str(song_id)] for line in song.highlight.split("\n"))
 
 
-def test_report_counts_the_broken_pages_and_skips(crawled):
-    report = json.loads((crawled["job"] / "report.json").read_text())
+def test_report_counts_the_broken_pages_and_skips(demo_catalog):
+    report = demo_catalog["report"]
     assert report["seen"] == 280 and report["stored"] == 272 and report["unaccounted"] == 0
     assert report["skipped"] == {"instrumental genre": 1, "instrumental or spoken title": 2, "no lyrics": 2}
     assert report["failed"] == {"malformed page": 1, "not on its album page": 1, "song page HTTP 404": 1}
-    assert "ingest report: seen 280 · stored 272" in crawled["first"].stderr
+    assert "ingest report: seen 280 · stored 272" in demo_catalog["run"].stderr
 
 
-def test_a_second_run_overwrites_instead_of_duplicating(crawled):
-    assert crawled["second"].returncode == 0, crawled["second"].stderr[-3000:]
-    assert crawled["counts"] == (272, 272)
-    assert crawled["version"] == 2  # each run that wrote bumped the catalog version
+def test_a_second_run_overwrites_and_bumps_the_catalog_version(demo_catalog, copy_of_demo_store, tmp_path,
+                                                               shipped_classifier):
+    with redis_server(tmp_path / "redis") as (redis_url, _):
+        env = {**os.environ, "MOODTUNE_CLASSIFIER_ADDR": shipped_classifier.address,
+               "MOODTUNE_QDRANT_PATH": str(copy_of_demo_store), "MOODTUNE_REDIS_URL": redis_url}
+        again = subprocess.run([MOODTUNE, "ingest", "--demo", "--fresh", "--job-dir", str(tmp_path / "job")],
+                               env=env, capture_output=True, text=True, timeout=900)
+        version = redis.Redis.from_url(redis_url).get(catalog_version.KEY)
+    assert again.returncode == 0, again.stderr[-3000:]
+    found, count = stored_songs(copy_of_demo_store)
+    assert count == 272 and len(found) == 272
+    assert int(version) == 1
 
 
-def test_labelled_catalog_agrees_with_the_intended_emotions(crawled):
-    songs = crawled["songs"]
+def test_resuming_with_the_same_job_dir_skips_what_is_done(demo_catalog, copy_of_demo_store, shipped_classifier,
+                                                           tmp_path):
+    import shutil
+
+    job = tmp_path / "job"
+    shutil.copytree(demo_catalog["job"], job)
+    env = {**os.environ, "MOODTUNE_CLASSIFIER_ADDR": shipped_classifier.address,
+           "MOODTUNE_QDRANT_PATH": str(copy_of_demo_store), "MOODTUNE_REDIS_URL": "redis://127.0.0.1:1/0"}
+    resumed = subprocess.run([MOODTUNE, "ingest", "--demo", "--job-dir", str(job)], env=env,
+                             capture_output=True, text=True, timeout=300)
+    report = json.loads((job / "report.json").read_text())
+    assert report["already_done"] == 277 and report["stored"] == 0 and report["unaccounted"] == 0
+    assert sum(report["failed"].values()) == 3  # the broken pages are tried again, and fail again
+
+
+def test_labelled_catalog_agrees_with_the_intended_emotions(songs):
     confusion = np.zeros((6, 6), dtype=int)
     for song_id, intended in INTENDED_EMOTION.items():
         confusion[INDEX[intended], INDEX[songs[song_id].label]] += 1

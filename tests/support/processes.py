@@ -44,31 +44,25 @@ class RunningService:
 
 
 @contextmanager
-def classifier_service(model_dir: Path, tmp_path: Path, startup_timeout: float = 60.0, **env):
-    """`moodtune serve classifier` as a real process; stopped with SIGTERM at the end."""
+def service_process(name: str, tmp_path: Path, env: dict, startup_timeout: float = 120.0):
+    """`moodtune serve NAME` (classifier or recommender) as a real process on free loopback ports;
+    stopped with SIGTERM at the end."""
     port, metrics_port = free_port(), free_port()
-    environment = {
-        **os.environ,
-        "MOODTUNE_MODEL_DIR": str(model_dir),
-        "MOODTUNE_CLASSIFIER_LISTEN": f"127.0.0.1:{port}",
-        "MOODTUNE_CLASSIFIER_METRICS_PORT": str(metrics_port),
-        "MOODTUNE_CLASSIFIER_INTRA_OP_THREADS": "1",
-        **{k: str(v) for k, v in env.items()},
-    }
-    log_path = tmp_path / f"classifier-{port}.log"
+    prefix = f"MOODTUNE_{name.upper()}"
+    environment = {**os.environ, f"{prefix}_LISTEN": f"127.0.0.1:{port}", f"{prefix}_METRICS_PORT": str(metrics_port),
+                   **{k: str(v) for k, v in env.items()}}
+    log_path = tmp_path / f"{name}-{port}.log"
     with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "serve", "classifier"],
-            cwd=ROOT, env=environment, stdout=log_file, stderr=subprocess.STDOUT,
-        )
+        process = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", name],
+                                   cwd=ROOT, env=environment, stdout=log_file, stderr=subprocess.STDOUT)
     service = RunningService(process, f"127.0.0.1:{port}", metrics_port, log_path)
     try:
         deadline = time.monotonic() + startup_timeout
         while health_status(service.address) != "SERVING":
             if process.poll() is not None:
-                raise RuntimeError(f"classifier exited with {process.returncode}:\n{service.log()}")
+                raise RuntimeError(f"{name} exited with {process.returncode}:\n{service.log()}")
             if time.monotonic() > deadline:
-                raise TimeoutError(f"classifier not SERVING after {startup_timeout}s:\n{service.log()}")
+                raise TimeoutError(f"{name} not SERVING after {startup_timeout}s:\n{service.log()}")
             time.sleep(0.1)
         yield service
     finally:
@@ -79,3 +73,55 @@ def classifier_service(model_dir: Path, tmp_path: Path, startup_timeout: float =
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def classifier_service(model_dir: Path, tmp_path: Path, **env):
+    return service_process("classifier", tmp_path, {"MOODTUNE_MODEL_DIR": model_dir,
+                                                    "MOODTUNE_CLASSIFIER_INTRA_OP_THREADS": 1, **env})
+
+
+def recommender_service(qdrant_path: Path, classifier_addr: str, redis_url: str, tmp_path: Path, **env):
+    return service_process("recommender", tmp_path, {"MOODTUNE_QDRANT_PATH": qdrant_path,
+                                                     "MOODTUNE_CLASSIFIER_ADDR": classifier_addr,
+                                                     "MOODTUNE_REDIS_URL": redis_url, **env})
+
+
+def metric(text: str, name: str, **labels) -> float:
+    """The value of one Prometheus sample (0 when absent)."""
+    import re
+
+    wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    for line in text.splitlines():
+        match = re.match(rf"^{re.escape(name)}(?:\{{(.*)\}})? (\S+)$", line)
+        if match and ",".join(sorted((match.group(1) or "").split(","))).strip(",") == wanted:
+            return float(match.group(2))
+    return 0.0
+
+
+@contextmanager
+def gateway_process(recommender_addr: str, tmp_path: Path, startup_timeout: float = 60.0, **env):
+    """`moodtune serve gateway` on a free port; yields its base URL (ready or not: the test decides)."""
+    from services.common.readiness import http_ok
+
+    port = free_port()
+    environment = {**os.environ, "MOODTUNE_GATEWAY_PORT": str(port), "MOODTUNE_RECOMMENDER_ADDR": recommender_addr,
+                   **{k: str(v) for k, v in env.items()}}
+    log_path = tmp_path / f"gateway-{port}.log"
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", "gateway"], cwd=ROOT,
+                                   env=environment, stdout=log_file, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while not http_ok(url + "/healthz"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"gateway did not start:\n{log_path.read_text(errors='replace')}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
