@@ -125,10 +125,11 @@ def predict_logits(model: EmotionClassifier, encoder: Encoder, texts: list[str],
     return torch.cat(out) if out else torch.zeros((0, len(EMOTIONS)))
 
 
-def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
-    """The temperature that minimises dev NLL, on a log grid from 0.25 to 8 (robust, no optimiser)."""
+def fit_temperature(sets: list[tuple[torch.Tensor, torch.Tensor]]) -> float:
+    """The temperature that minimises dev NLL, each dev set (logits, labels) counting equally, so the
+    small lyrics set is calibrated as much as the conversation set; a log grid from 0.25 to 8."""
     grid = torch.logspace(math.log10(0.25), math.log10(8.0), 121)
-    losses = [F.cross_entropy(logits / t, labels).item() for t in grid]
+    losses = [np.mean([F.cross_entropy(logits / t, labels).item() for logits, labels in sets]) for t in grid]
     return float(grid[int(np.argmin(losses))])
 
 
@@ -277,9 +278,11 @@ def run(config: TrainConfig) -> Path:
         model, history = train_full(model, encoder, train, dev, config, device)
     seconds = time.time() - started
 
-    dev_all = [e for v in dev.values() for e in v]
-    logits = predict_logits(model, encoder, [model_text(e) for e in dev_all], device)
-    temperature = fit_temperature(logits, torch.tensor([e.label for e in dev_all]))
+    temperature = fit_temperature([
+        (predict_logits(model, encoder, [model_text(e) for e in examples], device),
+         torch.tensor([e.label for e in examples]))
+        for examples in dev.values()
+    ])
     print(f"trained in {seconds:.0f} s; calibration temperature {temperature:.3f}")
     model.cpu().save(
         out,

@@ -26,12 +26,12 @@ async def send_json(send, status: int, code: str, message: str, headers: list[tu
     await send({"type": "http.response.body", "body": body})
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 class BodyLimit:
-    """413 for bodies over the limit: by Content-Length up front, or counted while streaming."""
+    """413 for bodies over the limit: by Content-Length up front, or counted while streaming.
+
+    The body is read here (it is small: the limit is kilobytes) and replayed to the app, so an
+    oversized chunked body is refused before the app parses any of it.
+    """
 
     def __init__(self, app, max_bytes: int):
         self.app, self.max_bytes = app, max_bytes
@@ -39,31 +39,29 @@ class BodyLimit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        too_large = f"request body over {self.max_bytes} bytes"
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            return await send_json(send, 413, "body_too_large", f"request body over {self.max_bytes} bytes")
-        received = 0
-        started = False
-
-        async def counting_receive():
-            nonlocal received
+            return await send_json(send, 413, "body_too_large", too_large)
+        body, more = b"", True
+        while more:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge()
-            return message
+            if message["type"] != "http.request":  # the client went away
+                return
+            body += message.get("body", b"")
+            if len(body) > self.max_bytes:
+                return await send_json(send, 413, "body_too_large", too_large)
+            more = message.get("more_body", False)
+        replayed = False
 
-        async def tracking_send(message):
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
 
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await send_json(send, 413, "body_too_large", f"request body over {self.max_bytes} bytes")
+        await self.app(scope, replay, send)
 
 
 class RateLimit:
