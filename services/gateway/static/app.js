@@ -101,7 +101,7 @@ function renderSongs(songs) {
     const song = pick.song;
     card.dataset.songId = String(song.song_id);
     card.querySelector(".title").textContent = song.title;
-    card.querySelector(".match").textContent = `${Math.round(pick.similarity * 100)}% 일치`;
+    card.querySelector(".match").textContent = `${(Math.floor(pick.similarity * 1000) / 10).toFixed(1)}% 일치`;
     card.querySelector(".artist").textContent = song.artists.join(", ");
     card.querySelector(".year").textContent = song.year ? `${song.year}년` : "연도 미상";
     const genres = song.genres.map((g) => g.name).filter((n) => n && !n.startsWith("'") && n !== "세부장르전체");
