@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", default=str(DATA_DIR), help="the project corpora (conversation/, lyrics/)")
     parser.add_argument("--max-steps", type=int, help="stop training early (tests)")
     parser.add_argument("--train-on-kote", action="store_true", help="also train on KOTE (then it is no longer an external test)")
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--report", default=str(ROOT / "docs" / "model-report.md"))
     args = parser.parse_args(argv)
 

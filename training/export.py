@@ -10,11 +10,13 @@ so serving runs softmax-free and never needs to know the model's own label order
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
 import tempfile
 import warnings
 from pathlib import Path
 
+import onnx
 import torch
 from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -76,9 +78,26 @@ def export_fp32(model: torch.nn.Module, path: Path, temperature: float = 1.0) ->
         )
 
 
+_FFN_OUTPUT = re.compile(r"layer\.(\d+)/output/dense/MatMul$")
+
+
+def float_kept_nodes(model_path: Path) -> list[str]:
+    """The MatMuls left in float: the feed-forward output projections of the first half of the layers.
+
+    Their inputs (after GELU) span the widest range, and dynamic quantization maps that range to
+    256 levels per call; measured on dev, quantizing them cost 3 points of top-label agreement with
+    fp32, keeping them float costs 10 MB (docs/model-report.md).
+    """
+    names = [n.name for n in onnx.load(str(model_path), load_external_data=False).graph.node if n.op_type == "MatMul"]
+    layers = {int(m.group(1)) for n in names if (m := _FFN_OUTPUT.search(n))}
+    half = (max(layers) + 1) // 2 if layers else 0
+    return [n for n in names if (m := _FFN_OUTPUT.search(n)) and int(m.group(1)) < half]
+
+
 def quantize_int8(source: Path, target: Path) -> None:
-    """Dynamic int8 quantization of the weights (activations stay float)."""
-    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True)
+    """Dynamic quantization: weights to 8 bits per output channel, activations at run time."""
+    quantize_dynamic(str(source), str(target), weight_type=QuantType.QUInt8, per_channel=True,
+                     nodes_to_exclude=float_kept_nodes(source))
 
 
 def write_artifact(

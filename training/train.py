@@ -42,7 +42,7 @@ class TrainConfig:
     backbone: str
     out: str
     freeze_backbone: bool = False
-    epochs: int = 10
+    epochs: int = 12
     batch_size: int = 32
     lr: float = 1e-4  # full fine-tuning (chosen by a dev sweep: docs/model-report.md); the head uses head_lr
     head_lr: float = 3e-3
@@ -176,7 +176,8 @@ def train_full(model, encoder, train, dev, config: TrainConfig, device) -> tuple
     best, best_score, history, stale, step = None, -1.0, [], 0, 0
     for epoch in range(config.epochs):
         model.train()
-        bar = tqdm(length_buckets(lengths, config.batch_size, rng), desc=f"epoch {epoch + 1}/{config.epochs}", leave=False)
+        bar = tqdm(length_buckets(lengths, config.batch_size, rng), desc=f"epoch {epoch + 1}/{config.epochs}", leave=False,
+                   disable=None)  # bars on a terminal, not in logs
         for indices in bar:
             batch = [train[i] for i in indices]
             ids, mask = encoder([model_text(e) for e in batch])
@@ -215,7 +216,7 @@ def train_head(model, encoder, train, dev, config: TrainConfig, device) -> tuple
     def features(examples):
         model.eval()
         rows = []
-        for i in tqdm(range(0, len(examples), 64), desc="features", leave=False):
+        for i in tqdm(range(0, len(examples), 64), desc="features", leave=False, disable=None):
             ids, mask = encoder([model_text(e) for e in examples[i : i + 64]])
             rows.append(model.pooled(ids.to(device), mask.to(device)).cpu())
         return torch.cat(rows)
