@@ -108,6 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--kote", default=str(DEFAULT_KOTE), help="KOTE val.tsv or its directory, evaluated on if present")
     parser.add_argument("--data-dir", default=str(DATA_DIR), help="the project corpora (conversation/, lyrics/)")
     parser.add_argument("--max-steps", type=int, help="stop training early (tests)")
+    parser.add_argument("--lr", type=float, default=TrainConfig.lr, help="fine-tuning learning rate")
     parser.add_argument("--train-on-kote", action="store_true", help="also train on KOTE (then it is no longer an external test)")
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--report", default=str(ROOT / "docs" / "model-report.md"))
@@ -124,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
 
     print("== train: full fine-tuning")
     common = {"backbone": str(backbone), "kote": train_kote, "data_dir": args.data_dir, "max_steps": args.max_steps}
-    full = run(TrainConfig(out=str(work / "full"), epochs=args.epochs, **common))
+    full = run(TrainConfig(out=str(work / "full"), epochs=args.epochs, lr=args.lr, **common))
     print("== train: frozen backbone + linear head (baseline)")
     frozen = run(TrainConfig(out=str(work / "frozen"), freeze_backbone=True, **common))
 

@@ -96,7 +96,7 @@ def float_kept_nodes(model_path: Path) -> list[str]:
 
 def quantize_int8(source: Path, target: Path) -> None:
     """Dynamic quantization: weights to 8 bits per output channel, activations at run time."""
-    quantize_dynamic(str(source), str(target), weight_type=QuantType.QUInt8, per_channel=True,
+    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True,
                      nodes_to_exclude=float_kept_nodes(source))
 
 
