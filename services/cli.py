@@ -112,7 +112,7 @@ def _print_recommendation(text: str, answer: dict) -> None:
 def cmd_recommend(args: argparse.Namespace) -> int:
     from moodtune.v1 import emotion_pb2, recommender_pb2, recommender_pb2_grpc
     from services.common.catalog import CatalogUnavailable
-    from services.common.grpc_client import insecure_channel
+    from services.common.grpc_client import channel
     from services.recommender.client import response_json
     from services.recommender.engine import InvalidRequest, Request
     from services.recommender.service import request_from_proto, result_to_proto
@@ -124,7 +124,9 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         target=emotion_pb2.EMOTION_JOY if args.target == "joy" else emotion_pb2.EMOTION_PEACE,
     ) for text in inputs]
     if args.server:
-        stub = recommender_pb2_grpc.RecommenderStub(insecure_channel(args.server, 4 * 1024 * 1024))
+        settings = RecommenderSettings()
+        stub = recommender_pb2_grpc.RecommenderStub(
+            channel(args.server, settings.grpc_max_message_bytes, tls_ca=settings.grpc_tls_ca))
         answer = lambda request: stub.Recommend(request, timeout=10)
     else:
         from services.recommender.server import build_engine

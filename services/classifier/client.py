@@ -6,13 +6,14 @@ unset loads the model in this process, an address calls the service.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
 from moodtune.v1 import classifier_pb2, classifier_pb2_grpc
 from services.classifier.core import Classification, Limits, TextKind, assemble, plan
-from services.common.grpc_client import insecure_channel
+from services.common.grpc_client import channel
 from services.common.scores import scores_from_proto
 from services.common.settings import ClassifierSettings, CommonSettings
 
@@ -64,10 +65,11 @@ class LocalClassifier:
 class RemoteClassifier:
     """Calls the EmotionClassifier service; every call has a deadline and UNAVAILABLE is retried."""
 
-    def __init__(self, address: str, timeout_s: float = 10.0, max_message_bytes: int = 4 * 1024 * 1024):
+    def __init__(self, address: str, timeout_s: float = 10.0, max_message_bytes: int = 4 * 1024 * 1024,
+                 tls_ca: Path | None = None):
         self.address = address
         self.timeout_s = timeout_s
-        self.channel = insecure_channel(address, max_message_bytes, retry_service=SERVICE_NAME)
+        self.channel = channel(address, max_message_bytes, retry_service=SERVICE_NAME, tls_ca=tls_ca)
         self.stub = classifier_pb2_grpc.EmotionClassifierStub(self.channel)
         self._model_version = ""
 
@@ -98,7 +100,8 @@ def connect(settings: CommonSettings | None = None, address: str | None = None) 
     settings = settings or ClassifierSettings()
     address = address or settings.classifier_addr
     if address:
-        return RemoteClassifier(address, max_message_bytes=settings.grpc_max_message_bytes)
+        return RemoteClassifier(address, max_message_bytes=settings.grpc_max_message_bytes,
+                                tls_ca=settings.grpc_tls_ca)
     local_settings = settings if isinstance(settings, ClassifierSettings) else ClassifierSettings()
     return LocalClassifier(local_settings)
 

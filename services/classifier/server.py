@@ -11,7 +11,7 @@ from services.classifier.model import EmotionModel
 from services.classifier.service import EmotionClassifierServicer
 from services.common import metrics
 from services.common.batching import BatchObserver, DynamicBatcher
-from services.common.grpc_server import Service, serve
+from services.common.grpc_server import Service, serve, tls_paths
 from services.common.settings import ClassifierSettings
 
 log = logging.getLogger(__name__)
@@ -76,5 +76,6 @@ def run(settings: ClassifierSettings) -> None:
             max_message_bytes=settings.grpc_max_message_bytes,
             grace_seconds=settings.grpc_grace_seconds,
             metrics_port=settings.classifier_metrics_port,
+            tls=tls_paths(settings),
         )
     )

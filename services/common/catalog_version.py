@@ -12,10 +12,10 @@ log = logging.getLogger(__name__)
 KEY = "mt:v1:catalog:version"
 
 
-def bump(redis_url: str) -> int | None:
+def bump(redis_url: str, password: str | None = None) -> int | None:
     """The new version, or None when Redis is unreachable (logged: cached lists then expire by TTL)."""
     try:
-        client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+        client = redis.Redis.from_url(redis_url, password=password, socket_timeout=2, socket_connect_timeout=2)
         return int(client.incr(KEY))
     except redis.RedisError as exc:
         log.warning("could not bump the catalog version in Redis: %s", exc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import grpc
 
@@ -36,5 +37,25 @@ def client_options(max_message_bytes: int, retry_service: str | None = None) -> 
     return options
 
 
-def insecure_channel(address: str, max_message_bytes: int, retry_service: str | None = None) -> grpc.Channel:
-    return grpc.insecure_channel(address, options=client_options(max_message_bytes, retry_service))
+def _credentials(tls_ca: Path | None) -> grpc.ChannelCredentials | None:
+    return grpc.ssl_channel_credentials(root_certificates=Path(tls_ca).read_bytes()) if tls_ca else None
+
+
+def channel(address: str, max_message_bytes: int, retry_service: str | None = None,
+            tls_ca: Path | None = None) -> grpc.Channel:
+    """A blocking channel; TLS (trusting `tls_ca`) when a CA is given, plaintext otherwise."""
+    options = client_options(max_message_bytes, retry_service)
+    credentials = _credentials(tls_ca)
+    if credentials is not None:
+        return grpc.secure_channel(address, credentials, options=options)
+    return grpc.insecure_channel(address, options=options)
+
+
+def aio_channel(address: str, max_message_bytes: int, retry_service: str | None = None,
+                tls_ca: Path | None = None) -> grpc.aio.Channel:
+    """The asyncio twin of `channel`, for the gateway."""
+    options = client_options(max_message_bytes, retry_service)
+    credentials = _credentials(tls_ca)
+    if credentials is not None:
+        return grpc.aio.secure_channel(address, credentials, options=options)
+    return grpc.aio.insecure_channel(address, options=options)

@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -98,6 +99,13 @@ def _final_code(context: grpc.aio.ServicerContext, fallback: grpc.StatusCode) ->
     return code
 
 
+def tls_paths(settings) -> tuple[Path, Path] | None:
+    """(certificate, key) when the settings turn TLS on."""
+    if settings.grpc_tls_cert and settings.grpc_tls_key:
+        return settings.grpc_tls_cert, settings.grpc_tls_key
+    return None
+
+
 @dataclass
 class Service:
     """What a service hands to `serve`."""
@@ -116,6 +124,7 @@ async def serve(
     max_message_bytes: int,
     grace_seconds: float,
     metrics_port: int = 0,
+    tls: tuple[Path, Path] | None = None,
     ready_event: asyncio.Event | None = None,
     stop_event: asyncio.Event | None = None,
 ) -> None:
@@ -138,12 +147,17 @@ async def serve(
             await health_servicer.set(name, status)
 
     await set_all(health_pb2.HealthCheckResponse.NOT_SERVING)
-    port = server.add_insecure_port(listen)
+    if tls is not None:  # (certificate, key): clients must connect with TLS
+        cert, key = (Path(p).read_bytes() for p in tls)
+        port = server.add_secure_port(listen, grpc.ssl_server_credentials([(key, cert)]))
+    else:
+        port = server.add_insecure_port(listen)
     if port == 0:
         raise RuntimeError(f"could not bind {listen}")
     await server.start()
     metrics.start_metrics_server(metrics_port)
-    log.info("listening", extra={"service": service.name, "listen": listen, "metrics_port": metrics_port})
+    log.info("listening", extra={"service": service.name, "listen": listen, "tls": tls is not None,
+                                 "metrics_port": metrics_port})
 
     stop = stop_event or asyncio.Event()
     loop = asyncio.get_running_loop()

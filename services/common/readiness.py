@@ -11,14 +11,21 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 
-def grpc_status(address: str, service: str = "", timeout: float = 1.0) -> str:
-    """SERVING, NOT_SERVING, or the gRPC error code's name (UNAVAILABLE when nothing listens)."""
-    with grpc.insecure_channel(address) as channel:
+def grpc_status(address: str, service: str = "", timeout: float = 1.0, tls_ca: Path | None = None) -> str:
+    """SERVING, NOT_SERVING, or the gRPC error code's name (UNAVAILABLE when nothing listens).
+
+    TLS when a CA is given, or MOODTUNE_GRPC_TLS_CA is set: the check speaks like every other client.
+    """
+    from services.common.grpc_client import channel as make_channel
+    from services.common.settings import CommonSettings
+
+    with make_channel(address, 4 * 1024 * 1024, tls_ca=tls_ca or CommonSettings().grpc_tls_ca) as channel:
         try:
             response = health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(service=service), timeout=timeout)

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -31,10 +31,30 @@ class CommonSettings(BaseSettings):
     qdrant_api_key: str | None = Field(None, description="Qdrant API key", repr=False)
     qdrant_path: Path = Field(Path(".moodtune/qdrant"), description="embedded Qdrant directory")
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis; unreachable = no cache")
+    redis_password: str | None = Field(None, description="Redis password (or put it in the URL)", repr=False)
+    # Secrets may come from files (Kubernetes and Docker secrets mount them): *_FILE wins when set.
+    qdrant_api_key_file: Path | None = Field(None, description="file holding the Qdrant API key")
+    redis_password_file: Path | None = Field(None, description="file holding the Redis password")
+    grpc_tls_cert: Path | None = Field(None, description="server certificate (PEM); with the key, gRPC uses TLS")
+    grpc_tls_key: Path | None = Field(None, description="server private key (PEM)")
+    grpc_tls_ca: Path | None = Field(None, description="CA (PEM) clients trust; set = clients connect with TLS")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING, ERROR")
     log_format: Literal["json", "text"] = Field("json", description="json for machines, text for people")
     grpc_max_message_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="largest gRPC message")
     grpc_grace_seconds: float = Field(10.0, ge=0, description="SIGTERM: time for in-flight calls")
+
+    @model_validator(mode="after")
+    def _secrets_from_files(self):
+        for field_name in ("qdrant_api_key", "redis_password"):
+            path = getattr(self, f"{field_name}_file")
+            if path is not None:
+                try:
+                    setattr(self, field_name, Path(path).read_text(encoding="utf-8").strip())
+                except OSError as exc:
+                    raise ValueError(f"MOODTUNE_{field_name.upper()}_FILE: cannot read {path}: {exc}") from exc
+        if (self.grpc_tls_cert is None) != (self.grpc_tls_key is None):
+            raise ValueError("MOODTUNE_GRPC_TLS_CERT and MOODTUNE_GRPC_TLS_KEY go together")
+        return self
 
 
 class ClassifierSettings(CommonSettings):
@@ -110,7 +130,6 @@ class RecommenderSettings(CommonSettings):
     recommender_pool_size: int = Field(60, ge=5, le=1000, description="MATCH candidates re-ranked per request")
     recommender_pool_ttl_s: int = Field(3600, ge=1, description="how long a cached candidate pool lives")
     recommender_recent_size: int = Field(30, ge=0, description="recently served songs not repeated to a user")
-    redis_password: str | None = Field(None, description="Redis password (or put it in the URL)", repr=False)
 
 
 class GatewaySettings(CommonSettings):

@@ -60,7 +60,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPIOffline:
     async def lifespan(app):
         # The gRPC channel belongs to the server's event loop, so it is made here, not at import.
         app.state.upstream = Upstream(settings.recommender_addr, settings.gateway_upstream_timeout_s,
-                                      settings.grpc_max_message_bytes)
+                                      settings.grpc_max_message_bytes, settings.grpc_tls_ca)
         yield
         await app.state.upstream.close()
 

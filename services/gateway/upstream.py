@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from moodtune.v1 import recommender_pb2, recommender_pb2_grpc
-from services.common.grpc_client import client_options
+from services.common.grpc_client import aio_channel
 
 # gRPC status -> (HTTP status, error code in the JSON body)
 HTTP_STATUS = {
@@ -20,9 +22,9 @@ SERVICE = recommender_pb2.DESCRIPTOR.services_by_name["Recommender"].full_name
 
 
 class Upstream:
-    def __init__(self, address: str, timeout_s: float, max_message_bytes: int):
+    def __init__(self, address: str, timeout_s: float, max_message_bytes: int, tls_ca: Path | None = None):
         self.timeout_s = timeout_s
-        self.channel = grpc.aio.insecure_channel(address, options=client_options(max_message_bytes, SERVICE))
+        self.channel = aio_channel(address, max_message_bytes, SERVICE, tls_ca)
         self.stub = recommender_pb2_grpc.RecommenderStub(self.channel)
         self.health = health_pb2_grpc.HealthStub(self.channel)
 

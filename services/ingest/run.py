@@ -97,7 +97,7 @@ def run_ingest(settings: IngestSettings, songs: list[SongEntry], *, fresh: bool 
 
     report = ledger.report()
     ledger.close()
-    version = catalog_version.bump(settings.redis_url) if report["stored"] else None
+    version = catalog_version.bump(settings.redis_url, settings.redis_password) if report["stored"] else None
     result = IngestResult(report, catalog.count(qdrant), version, round(time.time() - started, 1))
     qdrant.close()
     classifier.close()

@@ -8,7 +8,7 @@ import logging
 from moodtune.v1 import recommender_pb2, recommender_pb2_grpc
 from services.classifier.client import connect as connect_classifier
 from services.common import catalog
-from services.common.grpc_server import Service, serve
+from services.common.grpc_server import Service, serve, tls_paths
 from services.common.settings import ClassifierSettings, RecommenderSettings
 from services.recommender.cache import Cache
 from services.recommender.engine import ClassifierUnavailable, Recommender
@@ -68,4 +68,4 @@ def build_service(settings: RecommenderSettings) -> Service:
 def run(settings: RecommenderSettings) -> None:
     asyncio.run(serve(build_service(settings), settings.recommender_listen,
                       max_message_bytes=settings.grpc_max_message_bytes, grace_seconds=settings.grpc_grace_seconds,
-                      metrics_port=settings.recommender_metrics_port))
+                      metrics_port=settings.recommender_metrics_port, tls=tls_paths(settings)))

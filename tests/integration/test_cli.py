@@ -65,3 +65,32 @@ def test_clear_errors_for_bad_input_and_missing_model(tiny_model_dir, tmp_path):
     missing = moodtune("classify", "--model", str(tmp_path / "nowhere"), "안녕")
     assert missing.returncode == 1 and "model.json is missing" in missing.stderr
     assert "Traceback" not in missing.stderr + empty.stderr
+
+
+def test_recommend_in_process_and_over_grpc(copy_of_demo_store, shipped_classifier, tmp_path):
+    import os
+
+    from tests.support.processes import recommender_service
+
+    env = {**os.environ, "MOODTUNE_QDRANT_PATH": str(copy_of_demo_store), "MOODTUNE_REDIS_URL": "redis://127.0.0.1:1/0"}
+    run = lambda *args, stdin="": subprocess.run([MOODTUNE, "recommend", *args], input=stdin, env=env,
+                                                 capture_output=True, text=True, timeout=120)
+    human = run("오늘 발표 망쳐서 너무 속상해")
+    assert human.returncode == 0, human.stderr
+    assert "슬픔" in human.stdout.splitlines()[0] and " 1. " in human.stdout
+    lines = run("--json", "--mode", "regulate", "--limit", "3", stdin="너무 우울해\n\n합격했어 대박\n")
+    assert lines.returncode == 0, lines.stderr
+    answers = parse(lines.stdout)
+    assert [a["text"] for a in answers] == ["너무 우울해", "합격했어 대박"]
+    assert all(len(a["songs"]) == 3 and a["songs"][0]["song"]["song_id"] for a in answers)
+    assert answers[1]["emotion"]["label"] == "joy" and answers[0]["mode"] == "regulate"
+    bad = run("--limit", "99", "괜찮아")
+    assert bad.returncode == 2 and "limit must be between 1 and 50" in bad.stderr
+
+    with recommender_service(copy_of_demo_store, shipped_classifier.address, "redis://127.0.0.1:1/0",
+                             tmp_path) as service:
+        remote = run("--json", "--server", service.address, "오늘 발표 망쳐서 너무 속상해")
+        locked = run("오늘 발표 망쳐서 너무 속상해")  # the embedded store is the server's now
+    assert remote.returncode == 0, remote.stderr
+    assert parse(remote.stdout)[0]["emotion"]["label"] == "sadness"
+    assert locked.returncode == 1 and "--server" in locked.stderr

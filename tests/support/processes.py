@@ -58,7 +58,7 @@ def service_process(name: str, tmp_path: Path, env: dict, startup_timeout: float
     service = RunningService(process, f"127.0.0.1:{port}", metrics_port, log_path)
     try:
         deadline = time.monotonic() + startup_timeout
-        while health_status(service.address) != "SERVING":
+        while health_status(service.address, tls_ca=env.get("MOODTUNE_GRPC_TLS_CA")) != "SERVING":
             if process.poll() is not None:
                 raise RuntimeError(f"{name} exited with {process.returncode}:\n{service.log()}")
             if time.monotonic() > deadline:
