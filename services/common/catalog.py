@@ -88,11 +88,14 @@ def connect(settings: CommonSettings) -> QdrantClient:
         ) from exc
 
 
-def ensure_collection(client: QdrantClient) -> None:
+def ensure_collection(client: QdrantClient, shards: int = 1, replication_factor: int = 1) -> None:
+    """Creates the collection when missing; shards and replicas matter on a Qdrant cluster only."""
     if not client.collection_exists(COLLECTION):
+        cluster = {"shard_number": shards, "replication_factor": replication_factor} if shards > 1 or replication_factor > 1 else {}
         client.create_collection(
             COLLECTION,
             vectors_config={VECTOR: models.VectorParams(size=NUM_EMOTIONS, distance=models.Distance.COSINE)},
+            **cluster,
         )
         log.info("created collection", extra={"collection": COLLECTION})
     with warnings.catch_warnings():

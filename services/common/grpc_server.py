@@ -38,6 +38,11 @@ def channel_options(max_message_bytes: int) -> list[tuple[str, int]]:
     ]
 
 
+# Servers close each connection after 5 minutes (in-flight calls get 30 s more), so clients reconnect
+# and spread over replicas that an autoscaler added since: gRPC keeps one connection per channel.
+SERVER_OPTIONS = [("grpc.max_connection_age_ms", 300_000), ("grpc.max_connection_age_grace_ms", 30_000)]
+
+
 class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
     """Request id, metrics and a safety net for unary calls.
 
@@ -131,7 +136,7 @@ async def serve(
     """Runs the service until SIGTERM/SIGINT (or `stop_event`), then stops gracefully."""
     server = grpc.aio.server(
         interceptors=[ObservabilityInterceptor(service.name)],
-        options=channel_options(max_message_bytes),
+        options=channel_options(max_message_bytes) + SERVER_OPTIONS,
     )
     service.register(server)
     health_servicer = health.aio.HealthServicer()

@@ -30,6 +30,8 @@ class CommonSettings(BaseSettings):
     qdrant_url: str | None = Field(None, description="Qdrant server URL; unset = embedded")
     qdrant_api_key: str | None = Field(None, description="Qdrant API key", repr=False)
     qdrant_path: Path = Field(Path(".moodtune/qdrant"), description="embedded Qdrant directory")
+    qdrant_replication_factor: int = Field(1, ge=1, description="copies of each shard (a Qdrant cluster only)")
+    qdrant_shards: int = Field(1, ge=1, description="shards of the songs collection (a Qdrant cluster only)")
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis; unreachable = no cache")
     redis_password: str | None = Field(None, description="Redis password (or put it in the URL)", repr=False)
     # Secrets may come from files (Kubernetes and Docker secrets mount them): *_FILE wins when set.

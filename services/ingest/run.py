@@ -83,7 +83,7 @@ def run_ingest(settings: IngestSettings, songs: list[SongEntry], *, fresh: bool 
     classifier_settings = ClassifierSettings(**settings.model_dump(include=set(ClassifierSettings.model_fields)))
     classifier = connect_classifier(classifier_settings)
     qdrant = catalog.connect(settings)
-    catalog.ensure_collection(qdrant)
+    catalog.ensure_collection(qdrant, settings.qdrant_shards, settings.qdrant_replication_factor)
 
     process = CrawlerProcess({**scrapy_settings(settings), **(scrapy_overrides or {})}, install_root_handler=False)
     for name in ("scrapy", "twisted", "filelock"):  # our progress line and report say what matters

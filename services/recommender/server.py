@@ -23,7 +23,7 @@ def build_engine(settings: RecommenderSettings) -> Recommender:
     if hasattr(classifier, "timeout_s"):
         classifier.timeout_s = settings.recommender_classifier_timeout_s
     qdrant = catalog.connect(settings)
-    catalog.ensure_collection(qdrant)
+    catalog.ensure_collection(qdrant, settings.qdrant_shards, settings.qdrant_replication_factor)
     cache = Cache(settings.redis_url, pool_ttl_s=settings.recommender_pool_ttl_s,
                   recent_size=settings.recommender_recent_size, password=settings.redis_password)
     return Recommender(classifier, qdrant, cache, pool_size=settings.recommender_pool_size)

@@ -690,6 +690,8 @@ def test_k8s_settings_match_the_settings_defaults(rendered, overlay):
                         "MOODTUNE_CLASSIFIER_MAX_DELAY_MS": 5.0})
     if overlay == "dev":
         changes["MOODTUNE_LOG_FORMAT"] = "text"
+    if overlay == "prod":  # the songs collection spread over the 3-peer cluster, 2 copies of each shard
+        changes.update({"MOODTUNE_QDRANT_SHARDS": 3, "MOODTUNE_QDRANT_REPLICATION_FACTOR": 2})
     for service, cls in SERVICE_SETTINGS.items():
         own = {k: v for k, v in data.items() if k.removeprefix("MOODTUNE_").lower() in cls.model_fields}
         _check_service_environment(service, own, changes)
