@@ -31,13 +31,17 @@ class SongListError(ValueError):
     """The song list file is not in a format we read; the message says where."""
 
 
+def _read_json(path: Path, what: str):
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SongListError(f"{path}: cannot read the {what}: {exc}") from exc
+
+
 def load_genres(path: Path | None) -> dict[str, str]:
     if path is None:
         return {}
-    try:
-        genres = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise SongListError(f"{path}: cannot read the genre map: {exc}") from exc
+    genres = _read_json(path, "genre map")
     if not isinstance(genres, dict):
         raise SongListError(f"{path}: expected an object of genre code -> name")
     return {str(k): str(v) for k, v in genres.items()}
@@ -45,10 +49,7 @@ def load_genres(path: Path | None) -> dict[str, str]:
 
 def load_song_meta(path: Path, genres: dict[str, str]) -> list[SongEntry]:
     """Kakao Arena song_meta.json: a list of songs (id, album_id, artist_name_basket, song_name, ...)."""
-    try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise SongListError(f"{path}: cannot read the song list: {exc}") from exc
+    raw = _read_json(path, "song list")
     if not isinstance(raw, list):
         raise SongListError(f"{path}: expected a JSON list of songs")
     entries = []

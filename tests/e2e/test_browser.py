@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.support.processes import ROOT, gateway_process, recommender_service
-from tests.support.redis_server import redis_server
+from tests.support.processes import ROOT, demo_recommender, gateway_process
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "artifacts"
@@ -23,9 +21,7 @@ def site(demo_catalog, shipped_classifier, tmp_path_factory):
     if not Path(CHROMIUM).exists():
         raise RuntimeError("Debian's chromium is not installed: `make setup-dev` installs it")
     tmp = tmp_path_factory.mktemp("browser")
-    shutil.copytree(demo_catalog["qdrant"], tmp / "qdrant")
-    with redis_server(tmp / "redis") as (redis_url, _), \
-            recommender_service(tmp / "qdrant", shipped_classifier.address, redis_url, tmp) as service, \
+    with demo_recommender(demo_catalog, shipped_classifier.address, tmp) as (service, _), \
             gateway_process(service.address, tmp) as url:
         yield url
 

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
-
 import httpx
 import pytest
 
-from tests.support.processes import free_port, gateway_process, recommender_service
-from tests.support.redis_server import redis_server
+from tests.support.processes import demo_recommender, free_port, gateway_process
 
 
 @pytest.fixture(scope="module")
 def recommender(demo_catalog, shipped_classifier, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("gateway")
-    shutil.copytree(demo_catalog["qdrant"], tmp / "qdrant")
-    with redis_server(tmp / "redis") as (redis_url, _), \
-            recommender_service(tmp / "qdrant", shipped_classifier.address, redis_url, tmp) as service:
+    with demo_recommender(demo_catalog, shipped_classifier.address, tmp) as (service, _):
         yield service, tmp
 
 

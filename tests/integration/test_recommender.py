@@ -3,7 +3,6 @@ catalog in qdrant-client's local mode, and a real redis-server."""
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
 
 import grpc
@@ -13,8 +12,7 @@ import pytest
 from moodtune.v1 import emotion_pb2, recommender_pb2, recommender_pb2_grpc
 from services.common.labels import EMOTIONS, INDEX
 from services.ingest.demo import INTENDED
-from tests.support.processes import metric, recommender_service
-from tests.support.redis_server import redis_server
+from tests.support.processes import demo_recommender, metric
 from training.corpora import load_project
 from training.splits import split
 
@@ -24,10 +22,8 @@ SAD = "오늘 발표 망쳐서 너무 속상해 눈물만 나"
 
 @pytest.fixture(scope="module")
 def stack(demo_catalog, shipped_classifier, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("recommender")
-    shutil.copytree(demo_catalog["qdrant"], tmp / "qdrant")
-    with redis_server(tmp / "redis") as (redis_url, redis_process), \
-            recommender_service(tmp / "qdrant", shipped_classifier.address, redis_url, tmp) as service:
+    with demo_recommender(demo_catalog, shipped_classifier.address, tmp_path_factory.mktemp("rec")) as (
+            service, redis_process):
         channel = grpc.insecure_channel(service.address)
         yield {"stub": recommender_pb2_grpc.RecommenderStub(channel), "service": service,
                "classifier": shipped_classifier, "redis": redis_process}

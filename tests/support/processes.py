@@ -26,6 +26,17 @@ def free_port() -> int:
 health_status = grpc_status  # the readiness helper the services' scripts use
 
 
+def stop(process: subprocess.Popen, timeout: float = 30) -> None:
+    """SIGTERM (the graceful way), then SIGKILL if it does not end in time."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 @dataclass
 class RunningService:
     process: subprocess.Popen
@@ -66,13 +77,7 @@ def service_process(name: str, tmp_path: Path, env: dict, startup_timeout: float
             time.sleep(0.1)
         yield service
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process)
 
 
 def classifier_service(model_dir: Path, tmp_path: Path, **env):
@@ -119,9 +124,20 @@ def gateway_process(recommender_addr: str, tmp_path: Path, startup_timeout: floa
             time.sleep(0.1)
         yield url
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
+
+
+@contextmanager
+def demo_recommender(demo_catalog: dict, classifier_addr: str, tmp_path: Path):
+    """A recommender over a private copy of the demo catalog, with its own redis-server.
+
+    Yields (service, redis process): a test may kill that Redis without touching anyone else's.
+    """
+    import shutil
+
+    from tests.support.redis_server import redis_server
+
+    shutil.copytree(demo_catalog["qdrant"], tmp_path / "qdrant")
+    with redis_server(tmp_path / "redis") as (redis_url, redis_process), \
+            recommender_service(tmp_path / "qdrant", classifier_addr, redis_url, tmp_path) as service:
+        yield service, redis_process
