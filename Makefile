@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PROTOS := $(wildcard protos/moodtune/v1/*.proto)
 
-.PHONY: help setup setup-dev run test proto model bench clean
+.PHONY: help setup setup-dev run test proto model bench load clean
 
 help:
 	@echo "make run    start moodtune on this machine (prints the page's URL)"
@@ -13,7 +13,8 @@ help:
 	@echo "make setup  install what serving needs into .venv (setup-dev: training and tests too)"
 	@echo "make proto  regenerate the Python gRPC code from protos/"
 	@echo "make model  rebuild the shipped model in models/ from the corpora"
-	@echo "make bench  run the benchmarks in bench/"
+	@echo "make bench  run the benchmarks in bench/ (about an hour: two 700,000-song loads)"
+	@echo "make load   a bounded load test of the whole stack on loopback"
 
 # Serving only: no torch, no transformers.
 setup:
@@ -36,8 +37,13 @@ proto: setup-dev
 model: setup-dev
 	$(PY) -m training.build $(MODEL_ARGS)
 
+load: setup-dev
+	$(PY) -m bench.load
+
 bench: setup-dev
 	$(PY) -m bench.classifier
+	$(PY) -m bench.ingest
+	$(PY) -m bench.recommend
 
 clean:
 	rm -rf $(VENV) .pytest_cache .moodtune

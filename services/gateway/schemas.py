@@ -9,8 +9,23 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 Emotion = Literal["anger", "tension", "sadness", "peace", "joy", "neutral"]
 
 
+def _utf8(value):
+    """JSON may carry escaped lone surrogates ("\\ud800"), which no UTF-8 transport (gRPC) can."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("contains an unpaired surrogate: not valid Unicode text") from None
+    elif isinstance(value, list):
+        for item in value:
+            _utf8(item)
+    return value
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    _valid_text = field_validator("*", mode="before")(classmethod(lambda cls, v: _utf8(v)))
 
 
 class Filter(Strict):

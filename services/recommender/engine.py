@@ -20,7 +20,7 @@ from services.common import catalog
 from services.common.catalog import CatalogUnavailable, Genre, Song
 from services.common.labels import EMOTIONS, INDEX
 from services.recommender import ranking
-from services.recommender.cache import Cache
+from services.recommender.cache import Cache, normalise_text
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +100,6 @@ class Request:
 
     def pool_key(self) -> str:
         """Everything that decides the candidate pool; never the user (pools are shared, picks are not)."""
-        from services.recommender.cache import normalise_text
-
         return json.dumps([normalise_text(self.text), self.mode, self.limit, self.target,
                            sorted(self.filter.genres), self.filter.year_from, self.filter.year_to,
                            sorted(self.filter.exclude)], ensure_ascii=False)

@@ -55,10 +55,10 @@ class RunningService:
 
 
 @contextmanager
-def service_process(name: str, tmp_path: Path, env: dict, startup_timeout: float = 120.0):
-    """`moodtune serve NAME` (classifier or recommender) as a real process on free loopback ports;
-    stopped with SIGTERM at the end."""
-    port, metrics_port = free_port(), free_port()
+def service_process(name: str, tmp_path: Path, env: dict, startup_timeout: float = 120.0, port: int | None = None):
+    """`moodtune serve NAME` (classifier or recommender) as a real process on loopback ports (free ones
+    unless `port` is given, to restart a service where its clients expect it); SIGTERM at the end."""
+    port, metrics_port = port or free_port(), free_port()
     prefix = f"MOODTUNE_{name.upper()}"
     environment = {**os.environ, f"{prefix}_LISTEN": f"127.0.0.1:{port}", f"{prefix}_METRICS_PORT": str(metrics_port),
                    **{k: str(v) for k, v in env.items()}}
@@ -80,9 +80,9 @@ def service_process(name: str, tmp_path: Path, env: dict, startup_timeout: float
         stop(process)
 
 
-def classifier_service(model_dir: Path, tmp_path: Path, **env):
+def classifier_service(model_dir: Path, tmp_path: Path, port: int | None = None, **env):
     return service_process("classifier", tmp_path, {"MOODTUNE_MODEL_DIR": model_dir,
-                                                    "MOODTUNE_CLASSIFIER_INTRA_OP_THREADS": 1, **env})
+                                                    "MOODTUNE_CLASSIFIER_INTRA_OP_THREADS": 1, **env}, port=port)
 
 
 def recommender_service(qdrant_path: Path, classifier_addr: str, redis_url: str, tmp_path: Path, **env):
@@ -103,6 +103,12 @@ def metric(text: str, name: str, **labels) -> float:
     return 0.0
 
 
+class GatewayURL(str):
+    """The gateway's base URL, which also knows the gateway's process id."""
+
+    pid: int = 0
+
+
 @contextmanager
 def gateway_process(recommender_addr: str, tmp_path: Path, startup_timeout: float = 60.0, **env):
     """`moodtune serve gateway` on a free port; yields its base URL (ready or not: the test decides)."""
@@ -115,7 +121,8 @@ def gateway_process(recommender_addr: str, tmp_path: Path, startup_timeout: floa
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", "gateway"], cwd=ROOT,
                                    env=environment, stdout=log_file, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    url = GatewayURL(f"http://127.0.0.1:{port}")
+    url.pid = process.pid
     try:
         deadline = time.monotonic() + startup_timeout
         while not http_ok(url + "/healthz"):
