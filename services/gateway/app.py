@@ -17,11 +17,15 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import grpc
+from typing import Annotated
+
+from fastapi import Path as PathParam
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
@@ -91,6 +95,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPIOffline:
                              "detail": [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]},
                             status_code=422)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):  # 404 route, 405, unreadable body
+        codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+        return error(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):  # never a stack trace in a response
         log.exception("unhandled error on %s", request.url.path)
@@ -130,9 +139,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPIOffline:
                 "cached": response.cached}
 
     @app.get("/v1/songs/{song_id}", response_model=schemas.SongOut)
-    async def song(song_id: int):
-        if song_id < 1:
-            return error(422, "invalid_request", "song_id must be a positive integer")
+    async def song(song_id: Annotated[int, PathParam(ge=1, le=schemas.INT64_MAX)]):
         return song_json(await call("GetSong", recommender_pb2.GetSongRequest(song_id=song_id)))
 
     @app.get("/healthz")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Emotion = Literal["anger", "tension", "sadness", "peace", "joy", "neutral"]
+INT64_MAX = 2**63 - 1  # song ids travel as int64 over gRPC
+SongId = Annotated[int, Field(ge=1, le=INT64_MAX)]
 
 
 def _utf8(value):
@@ -32,7 +34,7 @@ class Filter(Strict):
     genres: list[str] = Field(default_factory=list, max_length=50, description="genre codes, e.g. GN0100")
     year_from: int | None = Field(None, ge=1900, le=2100)
     year_to: int | None = Field(None, ge=1900, le=2100)
-    exclude_song_ids: list[int] = Field(default_factory=list, max_length=1000)
+    exclude_song_ids: list[SongId] = Field(default_factory=list, max_length=1000)
 
 
 class TextBody(Strict):
@@ -60,7 +62,7 @@ class RecommendBody(TextBody):
 
 class FeedbackBody(Strict):
     user_id: str = Field(..., min_length=1, max_length=128)
-    song_id: int = Field(..., ge=1)
+    song_id: SongId
     feedback: Literal["liked", "disliked", "skipped"]
 
 

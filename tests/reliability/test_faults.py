@@ -169,7 +169,8 @@ def test_gateway_sigterm_finishes_in_flight_requests(demo_catalog, tmp_path):
                 os.kill(classifier.process.pid, signal.SIGCONT)
                 statuses = [f.result().status_code for f in futures]
             assert statuses == [200] * 6
-            assert gateway.wait(timeout=30) == 0
+            # uvicorn finishes gracefully, then re-raises SIGTERM so the exit status tells why it stopped.
+            assert gateway.wait(timeout=30) in (0, -signal.SIGTERM)
             with pytest.raises(httpx.TransportError):
                 httpx.post(url + "/v1/recommend", json={"text": "종료 후"}, timeout=3)
         finally:
