@@ -28,8 +28,7 @@ def test_recorded_figures_meet_the_goals():
     evaluation = CARD["evaluation"]
     assert evaluation["conversation-test"]["macro_f1"] >= 0.85
     assert evaluation["lyrics-test"]["macro_f1"] >= 0.80
-    # Goal 0.05; the shipped model measures 0.054 (README, "The model"): a guard against regressions.
-    assert evaluation["conversation-test"]["ece"] <= 0.06
+    assert evaluation["conversation-test"]["ece"] <= 0.05
     assert CARD["export_checks"]["fp32_vs_torch_max_abs_diff"] < 1e-4
     assert CARD["export_checks"]["int8_vs_fp32_top_label_agreement"] >= 0.98
 
