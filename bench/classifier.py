@@ -99,12 +99,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--checkpoint", type=Path, default=ROOT / ".moodtune" / "build" / "full")
     parser.add_argument("--sentences", type=int, default=1024)
     parser.add_argument("--torch-sentences", type=int, default=200)
+    parser.add_argument("--service-threads", type=int, default=0, help="the service's ONNX Runtime threads")
     args = parser.parse_args(argv)
 
     texts = sentences(args.sentences)
     rows = [raw_batched(args.model, texts)]
     with tempfile.TemporaryDirectory() as tmp, classifier_service(args.model, Path(tmp),
-                                                                   MOODTUNE_CLASSIFIER_INTRA_OP_THREADS=0) as service:
+                                                                   MOODTUNE_CLASSIFIER_INTRA_OP_THREADS=args.service_threads) as service:
         for concurrency in (1, 8, 32):
             rows.append(asyncio.run(_service_load(service.address, texts, concurrency)))
     if (args.checkpoint / "backbone").exists():

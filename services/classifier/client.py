@@ -41,6 +41,7 @@ class LocalClassifier:
             provider=self.settings.classifier_provider,
             intra_op_threads=self.settings.classifier_intra_op_threads,
             inter_op_threads=self.settings.classifier_inter_op_threads,
+            micro_batch=self.settings.classifier_micro_batch,
         )
         self.model_version = self.model.card.version
         self.limits = Limits(

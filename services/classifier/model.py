@@ -37,9 +37,11 @@ class EmotionModel:
         provider: str = "auto",
         intra_op_threads: int = 0,
         inter_op_threads: int = 1,
+        micro_batch: int = 4,
     ):
         directory = Path(directory)
         self.card = ModelCard.read(directory)
+        self.micro_batch = micro_batch
         for needed in (MODEL_FILE, TOKENIZER_FILE):
             if not (directory / needed).is_file():
                 raise ArtifactError(f"{directory / needed} is missing")
@@ -79,21 +81,35 @@ class EmotionModel:
         """Tokens of a text on its own, without the prefix and special tokens."""
         return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
 
-    def encode(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Token ids and attention mask, padded to the longest text of this batch."""
-        encodings = self.tokenizer.encode_batch([self.card.input_prefix + t for t in texts])
+    def _pad(self, encodings) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids and attention mask, padded to the longest of these encodings."""
         longest = max(len(e.ids) for e in encodings)
-        ids = np.full((len(texts), longest), self.pad_id, dtype=np.int64)
-        mask = np.zeros((len(texts), longest), dtype=np.int64)
+        ids = np.full((len(encodings), longest), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(encodings), longest), dtype=np.int64)
         for row, encoding in enumerate(encodings):
             ids[row, : len(encoding.ids)] = encoding.ids
             mask[row, : len(encoding.ids)] = 1
         return ids, mask
 
+    def encode(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids and attention mask, padded to the longest text of this batch."""
+        return self._pad(self.tokenizer.encode_batch([self.card.input_prefix + t for t in texts]))
+
     def predict(self, texts: list[str]) -> np.ndarray:
-        """[len(texts), 6] probabilities in canonical order."""
+        """[len(texts), 6] probabilities in canonical order.
+
+        The texts are sorted by length and run in micro-batches of similar length: padding a short
+        sentence to a long one's length is wasted work, and on a small CPU a few rows per call is as
+        fast as it gets (on this 2-core machine: 64 sentences in arrival order 140/s; sorted,
+        4 rows per call, 418/s; see README, "Benchmarks").
+        """
+        probabilities = np.zeros((len(texts), len(self.card.labels)), dtype=np.float32)
         if not texts:
-            return np.zeros((0, len(self.card.labels)), dtype=np.float32)
-        ids, mask = self.encode(texts)
-        (probabilities,) = self.session.run(["probabilities"], {"input_ids": ids, "attention_mask": mask})
+            return probabilities
+        encodings = self.tokenizer.encode_batch([self.card.input_prefix + t for t in texts])
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), self.micro_batch):
+            rows = order[start : start + self.micro_batch]
+            ids, mask = self._pad([encodings[i] for i in rows])
+            (probabilities[rows],) = self.session.run(["probabilities"], {"input_ids": ids, "attention_mask": mask})
         return probabilities

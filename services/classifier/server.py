@@ -40,6 +40,7 @@ def build_service(settings: ClassifierSettings) -> Service:
             provider=settings.classifier_provider,
             intra_op_threads=settings.classifier_intra_op_threads,
             inter_op_threads=settings.classifier_inter_op_threads,
+            micro_batch=settings.classifier_micro_batch,
         )
         batcher = DynamicBatcher(
             model.predict,

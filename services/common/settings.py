@@ -71,7 +71,8 @@ class ClassifierSettings(CommonSettings):
     )
     classifier_intra_op_threads: int = Field(0, ge=0, description="ONNX Runtime threads; 0 = all cores")
     classifier_inter_op_threads: int = Field(1, ge=0, description="ONNX Runtime inter-op threads")
-    classifier_max_batch: int = Field(64, ge=1, le=4096, description="texts per inference call")
+    classifier_max_batch: int = Field(64, ge=1, le=4096, description="texts merged from concurrent calls")
+    classifier_micro_batch: int = Field(4, ge=1, le=4096, description="rows per ONNX Runtime run, by length")
     classifier_max_delay_ms: float = Field(
         2.0, ge=0, description="how long the first text waits for others to join its batch"
     )

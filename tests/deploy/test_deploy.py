@@ -687,6 +687,7 @@ def test_k8s_settings_match_the_settings_defaults(rendered, overlay):
                "MOODTUNE_CLASSIFIER_INTRA_OP_THREADS": {"dev": 1}.get(overlay, 2)}  # = the CPU limit
     if overlay == "gpu":
         changes.update({"MOODTUNE_CLASSIFIER_PROVIDER": "cuda", "MOODTUNE_CLASSIFIER_MAX_BATCH": 256,
+                        "MOODTUNE_CLASSIFIER_MICRO_BATCH": 256,
                         "MOODTUNE_CLASSIFIER_MAX_DELAY_MS": 5.0})
     if overlay == "dev":
         changes["MOODTUNE_LOG_FORMAT"] = "text"
