@@ -76,3 +76,44 @@ def test_failures_are_shown_clearly(page):
     expect(page.locator("#message")).to_contain_text("지금 기분")
     page.fill("#mood-text", "가" * 1000 + "나")  # the textarea caps at 1000; the API would say 422 otherwise
     assert len(page.input_value("#mood-text")) == 1000
+
+
+def test_markup_in_lyrics_and_titles_is_shown_as_text(demo_catalog, shipped_classifier, tmp_path):
+    """A crawled lyric may legitimately contain "<script>" as text (entities decoded by the clean
+    pipeline); the page must show it, never run it."""
+    from services.classifier.model import EmotionModel
+    from services.common.catalog import Song
+    from services.common.settings import DEFAULT_MODEL_DIR
+
+    sentence = "내일 오후 3시에 회의 있음"
+    # The planted song carries exactly the sentence's emotions, so it is the first pick.
+    vector = [float(p) for p in EmotionModel(DEFAULT_MODEL_DIR).predict([sentence])[0]]
+    hostile = "<script>window.__xss = 1</script><img src=x onerror=\"window.__xss = 2\">"
+    with demo_recommender(demo_catalog, shipped_classifier.address, tmp_path, before_start=lambda store: _plant(
+            store, Song(song_id=999_001, title=f"제목 {hostile}", artists=[hostile], album="a", genres=[],
+                        issue_year=2020, probabilities=vector, label="neutral",
+                        highlight=f"첫 줄 {hostile}\n둘째 줄", source_url="", model_version="test"))) as (service, _), \
+            gateway_process(service.address, tmp_path) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page()
+        page.goto(url)
+        page.fill("#mood-text", sentence)
+        page.click("#submit")
+        card = page.locator("#songs li.card[data-song-id='999001']")
+        expect(card).to_have_count(1, timeout=30_000)
+        expect(card.locator(".title")).to_have_text(f"제목 {hostile}")
+        expect(card.locator(".highlight")).to_contain_text("<script>")
+        assert card.locator("script, img").count() == 0  # text, not elements
+        assert page.evaluate("window.__xss") is None
+        browser.close()
+
+
+def _plant(store_path, song):
+    from services.common import catalog
+    from services.common.settings import CommonSettings
+
+    store = catalog.connect(CommonSettings(qdrant_path=store_path))
+    try:
+        catalog.upsert(store, [song])
+    finally:
+        store.close()

@@ -135,16 +135,19 @@ def gateway_process(recommender_addr: str, tmp_path: Path, startup_timeout: floa
 
 
 @contextmanager
-def demo_recommender(demo_catalog: dict, classifier_addr: str, tmp_path: Path):
+def demo_recommender(demo_catalog: dict, classifier_addr: str, tmp_path: Path, before_start=None):
     """A recommender over a private copy of the demo catalog, with its own redis-server.
 
     Yields (service, redis process): a test may kill that Redis without touching anyone else's.
+    `before_start(store_path)` may change the copy before the recommender opens it.
     """
     import shutil
 
     from tests.support.redis_server import redis_server
 
     shutil.copytree(demo_catalog["qdrant"], tmp_path / "qdrant")
+    if before_start is not None:
+        before_start(tmp_path / "qdrant")
     with redis_server(tmp_path / "redis") as (redis_url, redis_process), \
             recommender_service(tmp_path / "qdrant", classifier_addr, redis_url, tmp_path) as service:
         yield service, redis_process
