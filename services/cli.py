@@ -114,7 +114,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     from services.common.catalog import CatalogUnavailable
     from services.common.grpc_client import channel
     from services.recommender.client import response_json
-    from services.recommender.engine import InvalidRequest, Request
+    from services.recommender.engine import InvalidRequest
     from services.recommender.service import request_from_proto, result_to_proto
 
     inputs = [args.text] if args.text is not None else [line.strip() for line in sys.stdin if line.strip()]

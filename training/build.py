@@ -32,7 +32,6 @@ from training.corpora import DATA_DIR, Example, load_kote
 from training.evaluate import evaluate, markdown_report
 from training.export import write_artifact
 from training.model import EmotionClassifier
-from training.splits import split
 from training.train import TrainConfig, load_splits, model_text, run
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,7 +11,7 @@ import grpc
 import pytest
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from moodtune.v1 import classifier_pb2, classifier_pb2_grpc, emotion_pb2
+from moodtune.v1 import classifier_pb2, classifier_pb2_grpc
 from tests.support.processes import classifier_service, health_status
 
 SENTENCES = ["오늘 발표 망쳐서 너무 속상해", "내일 면접이라 너무 떨려", "점심 뭐 먹지", "합격했다 ㅋㅋㅋ 최고"]

@@ -84,6 +84,7 @@ def test_resuming_with_the_same_job_dir_skips_what_is_done(demo_catalog, copy_of
            "MOODTUNE_QDRANT_PATH": str(copy_of_demo_store), "MOODTUNE_REDIS_URL": "redis://127.0.0.1:1/0"}
     resumed = subprocess.run([MOODTUNE, "ingest", "--demo", "--job-dir", str(job)], env=env,
                              capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
     report = json.loads((job / "report.json").read_text())
     assert report["already_done"] == 277 and report["stored"] == 0 and report["unaccounted"] == 0
     assert sum(report["failed"].values()) == 3  # the broken pages are tried again, and fail again

@@ -24,7 +24,6 @@ from services.common.settings import DEFAULT_MODEL_DIR, CommonSettings
 from tests.support.processes import (
     classifier_service, demo_recommender, free_port, gateway_process, recommender_service, stop,
 )
-from tests.support.redis_server import redis_server
 
 MOODTUNE = str(Path(sys.executable).parent / "moodtune")
 

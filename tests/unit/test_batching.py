@@ -1,6 +1,5 @@
 import asyncio
 
-import pytest
 
 from services.common.batching import BatchObserver, DynamicBatcher
 

@@ -13,7 +13,7 @@ from services.ingest.parsing import (
     MalformedPage, find_on_album, parse_album_page, parse_song_page, release_year, title_key,
 )
 from services.ingest.pipelines import clean_lines
-from services.ingest.songlist import SkipRules, SongEntry, SongListError, load_song_ids, load_song_list
+from services.ingest.songlist import SkipRules, SongListError, load_song_ids, load_song_list
 
 SONG_PAGE = """<html><body><div class="entry"><div class="info">
 <div class="song_name"><strong class="none">곡명</strong>
