@@ -77,12 +77,16 @@ def run_ingest(settings: IngestSettings, songs: list[SongEntry], *, fresh: bool 
                scrapy_overrides: dict | None = None) -> IngestResult:
     """Crawls the songs, labels and stores them; one crawl per process (Twisted's reactor runs once)."""
     started = time.time()
+    qdrant = catalog.connect(settings)
+    if not fresh and catalog.count(qdrant) == 0 and (Path(settings.ingest_job_dir) / "outcomes.jsonl").exists():
+        # Progress recorded against a catalog that is gone (a new store, a deleted directory).
+        log.warning("the job directory's progress belongs to a catalog that is empty now: starting over")
+        fresh = True
     if fresh and Path(settings.ingest_job_dir).exists():
         shutil.rmtree(settings.ingest_job_dir)
     ledger = Ledger(settings.ingest_job_dir)
     classifier_settings = ClassifierSettings(**settings.model_dump(include=set(ClassifierSettings.model_fields)))
     classifier = connect_classifier(classifier_settings)
-    qdrant = catalog.connect(settings)
     catalog.ensure_collection(qdrant, settings.qdrant_shards, settings.qdrant_replication_factor)
 
     process = CrawlerProcess({**scrapy_settings(settings), **(scrapy_overrides or {})}, install_root_handler=False)

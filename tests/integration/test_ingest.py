@@ -100,3 +100,20 @@ def test_labelled_catalog_agrees_with_the_intended_emotions(songs):
     for emotion, row in zip(EMOTIONS, confusion):
         print(f"{emotion:>9}", " ".join(f"{n:5d}" for n in row))
     assert agreement >= 0.80
+
+
+def test_progress_of_a_catalog_that_is_gone_is_not_trusted(tiny_model_dir, tmp_path):
+    """Deleting the store and running again with the same job directory crawls everything again."""
+    import shutil
+
+    env = {**os.environ, "MOODTUNE_MODEL_DIR": str(tiny_model_dir), "MOODTUNE_QDRANT_PATH": str(tmp_path / "q"),
+           "MOODTUNE_REDIS_URL": "redis://127.0.0.1:1/0"}
+    env.pop("MOODTUNE_CLASSIFIER_ADDR", None)
+    run = lambda: subprocess.run([MOODTUNE, "ingest", "--demo", "--job-dir", str(tmp_path / "job")], env=env,
+                                 capture_output=True, text=True, timeout=300)
+    assert run().returncode == 0
+    shutil.rmtree(tmp_path / "q")
+    again = run()
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "belongs to a catalog that is empty now" in again.stderr
+    assert json.loads((tmp_path / "job" / "report.json").read_text())["stored"] == 272
