@@ -14,14 +14,13 @@ import argparse
 import asyncio
 import json
 import random
-import tempfile
 import time
 from pathlib import Path
 
 import grpc
 import httpx
 
-from bench.common import measurement
+from bench.common import demo_stack, measurement
 from moodtune.v1 import recommender_pb2, recommender_pb2_grpc
 
 REPEATED = ["오늘 발표 망쳐서 너무 속상해", "내일 면접이라 너무 떨려", "월급날이다 신난다", "비 오는 날 조용히 쉬고 싶어",
@@ -94,32 +93,13 @@ async def run_load(gateway: str, recommender: str, requests: int, concurrency: i
 
 
 def main(argv: list[str] | None = None) -> None:
-    import os
-    import subprocess
-    import sys
-
-    from services.common.settings import DEFAULT_MODEL_DIR
-    from tests.support.processes import classifier_service, gateway_process, recommender_service
-    from tests.support.redis_server import redis_server
-
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        with classifier_service(DEFAULT_MODEL_DIR, tmp, MOODTUNE_CLASSIFIER_INTRA_OP_THREADS=0) as classifier:
-            env = {**os.environ, "MOODTUNE_CLASSIFIER_ADDR": classifier.address, "MOODTUNE_QDRANT_PATH": str(tmp / "q"),
-                   "MOODTUNE_REDIS_URL": "redis://127.0.0.1:1/0"}
-            subprocess.run([str(Path(sys.executable).parent / "moodtune"), "ingest", "--demo", "--job-dir",
-                            str(tmp / "job")], env=env, check=True, capture_output=True)
-            with redis_server(tmp / "redis") as (redis_url, redis_process), \
-                    recommender_service(tmp / "q", classifier.address, redis_url, tmp) as recommender, \
-                    gateway_process(recommender.address, tmp, MOODTUNE_GATEWAY_RATE_PER_MINUTE=10**7,
-                                    MOODTUNE_GATEWAY_RATE_BURST=10**6) as gateway:
-                pids = {"gateway": gateway.pid, "classifier": classifier.process.pid,
-                        "recommender": recommender.process.pid, "redis": redis_process.pid}
-                result = asyncio.run(run_load(gateway, recommender.address, args.requests, args.concurrency, pids))
+    with demo_stack() as stack:
+        result = asyncio.run(run_load(stack.gateway, stack.recommender.address, args.requests, args.concurrency,
+                                      stack.pids()))
     print(json.dumps(result, ensure_ascii=False, indent=2))
 
 

@@ -14,22 +14,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import subprocess
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 import grpc
 import httpx
 import numpy as np
 
-from bench.common import Measurement, measurement, print_table, save
+from bench.common import Measurement, demo_stack, measurement, print_table, save
 from moodtune.v1 import recommender_pb2, recommender_pb2_grpc
-from services.common.settings import DEFAULT_MODEL_DIR
-from tests.support.processes import classifier_service, gateway_process, recommender_service
-from tests.support.redis_server import redis_server
 from training.corpora import load_project
 
 
@@ -119,18 +112,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="1000,100000,700000")
     args = parser.parse_args(argv)
 
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        with classifier_service(DEFAULT_MODEL_DIR, tmp, MOODTUNE_CLASSIFIER_INTRA_OP_THREADS=0) as classifier:
-            env = {**os.environ, "MOODTUNE_CLASSIFIER_ADDR": classifier.address, "MOODTUNE_QDRANT_PATH": str(tmp / "q"),
-                   "MOODTUNE_REDIS_URL": "redis://127.0.0.1:1/0"}
-            subprocess.run([str(Path(sys.executable).parent / "moodtune"), "ingest", "--demo", "--job-dir",
-                            str(tmp / "job")], env=env, check=True, capture_output=True)
-            with redis_server(tmp / "redis") as (redis_url, _), \
-                    recommender_service(tmp / "q", classifier.address, redis_url, tmp) as recommender, \
-                    gateway_process(recommender.address, tmp, MOODTUNE_GATEWAY_RATE_PER_MINUTE=10**7,
-                                    MOODTUNE_GATEWAY_RATE_BURST=10**6) as gateway:
-                rows = asyncio.run(stack_rows(recommender.address, gateway, args.requests))
+    with demo_stack() as stack:
+        rows = asyncio.run(stack_rows(stack.recommender.address, stack.gateway, args.requests))
     print_table(rows, unit="requests/s")
     search = search_rows([int(s) for s in args.sizes.split(",")])
     path = save("recommend", {"rows": [r.__dict__ | {"rate": r.rate} for r in rows], "search": search})
