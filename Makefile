@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PROTOS := $(wildcard protos/moodtune/v1/*.proto)
 
-.PHONY: help setup setup-dev run test proto model bench load clean
+.PHONY: help setup setup-dev run test proto model compare bench load clean
 
 help:
 	@echo "make run    start moodtune on this machine (prints the page's URL)"
@@ -36,6 +36,10 @@ proto: setup-dev
 # Rebuilds models/moodtune-ko-e5-small from the corpora (27 minutes on 2 CPU cores, 2.5 on an H100; README).
 model: setup-dev
 	$(PY) -m training.build $(MODEL_ARGS)
+
+# Issue 8's comparison: configurations side by side -> docs/model-comparison.md (hours on 2 CPU cores).
+compare: setup-dev
+	$(PY) -m training.compare $(COMPARE_ARGS)
 
 load: setup-dev
 	$(PY) -m bench.load

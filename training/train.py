@@ -58,6 +58,7 @@ class TrainConfig:
     max_steps: int | None = None  # for tests: stop after this many optimizer steps
     data_dir: str | None = None  # default: training/data
     device: str = "auto"
+    optimizer: str = "adamw"  # or "adafactor"
 
 
 def seed_everything(seed: int) -> None:
@@ -158,15 +159,24 @@ def length_buckets(lengths: list[int], batch_size: int, rng: random.Random) -> l
     return batches
 
 
+def make_optimizer(groups: list[dict], config: TrainConfig) -> torch.optim.Optimizer:
+    """AdamW (the default), or Adafactor as the original project used (fixed learning rates, no warm-up
+    of its own, no relative step: the same schedule as AdamW)."""
+    if config.optimizer == "adafactor":
+        from transformers.optimization import Adafactor
+
+        return Adafactor(groups, scale_parameter=False, relative_step=False, warmup_init=False,
+                         weight_decay=config.weight_decay)
+    return torch.optim.AdamW(groups, weight_decay=config.weight_decay)
+
+
 def train_full(model, encoder, train, dev, config: TrainConfig, device) -> tuple[EmotionClassifier, list]:
     weights = class_weights(train).to(device)
     steps_per_epoch = math.ceil(len(train) / config.batch_size)
     total = min(config.max_steps or 10**9, steps_per_epoch * config.epochs)
-    optimizer = torch.optim.AdamW(
+    optimizer = make_optimizer(
         [{"params": model.backbone.parameters(), "lr": config.lr},
-         {"params": model.head.parameters(), "lr": config.head_lr}],
-        weight_decay=config.weight_decay,
-    )
+         {"params": model.head.parameters(), "lr": config.head_lr}], config)
     warmup = max(1, int(total * config.warmup))
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup)))
@@ -227,7 +237,7 @@ def train_head(model, encoder, train, dev, config: TrainConfig, device) -> tuple
     weights = class_weights(train)
     sample = torch.tensor([config.source_weights.get(e.source, 1.0) for e in train])
     head = model.head.cpu()
-    optimizer = torch.optim.AdamW(head.parameters(), lr=config.head_lr, weight_decay=config.weight_decay)
+    optimizer = make_optimizer([{"params": head.parameters(), "lr": config.head_lr}], config)
     best, best_score, history, stale = None, -1.0, [], 0
     epochs = config.max_steps or 300 * config.epochs
     for epoch in range(epochs):
@@ -313,6 +323,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser.add_argument("--input-prefix")
     parser.add_argument("--data-dir")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--optimizer", choices=["adamw", "adafactor"])
     args = vars(parser.parse_args(argv))
     if args.get("source_weights"):
         args["source_weights"] = json.loads(args["source_weights"])

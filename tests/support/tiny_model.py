@@ -32,7 +32,7 @@ def build_tokenizer(path: Path) -> Path:
     tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
     tokenizer.decoder = decoders.Metaspace()
     trainer = trainers.UnigramTrainer(
-        vocab_size=300, special_tokens=["<s>", "<pad>", "</s>", "<unk>"], unk_token="<unk>"
+        vocab_size=300, special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"], unk_token="<unk>"
     )
     tokenizer.train_from_iterator(SENTENCES * 4, trainer)
     tokenizer.post_processor = processors.TemplateProcessing(
