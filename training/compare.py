@@ -98,6 +98,9 @@ def compare(backbones: dict[str, Path], configs: list[Config], work: Path, *, ep
 
 
 def main(argv: list[str] | None = None) -> None:
+    import sys
+
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backbone", type=Path, default=ROOT / ".moodtune" / "build" / "backbone",
                         help="the e5-small backbone (make model builds it)")
@@ -109,9 +112,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "model-comparison.md")
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--max-steps", type=int, help="cut every training short (tests)")
+    parser.add_argument("--only", help="comma-separated indexes into the default configurations")
     args = parser.parse_args(argv)
     backbones = {"e5-small": args.backbone}
-    configs = list(DEFAULT_CONFIGS)
+    configs = [DEFAULT_CONFIGS[int(i)] for i in args.only.split(",")] if args.only else list(DEFAULT_CONFIGS)
     for extra in args.extra_backbone:
         name, path = extra.split("=", 1)
         backbones[name] = Path(path)
@@ -122,8 +126,9 @@ def main(argv: list[str] | None = None) -> None:
                    max_steps=args.max_steps)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
-        f"# Model comparison\n\nMeasured by `python -m training.compare` on {device}; the same splits and "
-        f"seed for every row; figures on the held-out test splits.\n\n" + table(rows), encoding="utf-8")
+        f"# Model comparison\n\nMeasured by `python -m training.compare {' '.join(argv or [])}`".rstrip()
+        + f" on {device}; the same splits and seed for every row; figures on the held-out test splits.\n\n"
+        + table(rows), encoding="utf-8")
     print(f"wrote {args.out}")
 
 
