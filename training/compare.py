@@ -46,6 +46,7 @@ class Config:
     freeze: bool = False
     optimizer: str = "adamw"
     lr: float = 1e-4
+    seed: int = 13  # fine-tuning seed (initialisation of the head, dropout, batch order)
 
 
 DEFAULT_CONFIGS = [
@@ -72,13 +73,13 @@ def test_figures(run_dir: Path, splits: dict) -> dict[str, dict]:
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| configuration | backbone | DAPT | conversation macro-F1 | P | R | lyrics macro-F1 | ECE (conv.) | "
+    lines = ["| configuration | backbone | DAPT | seed | conversation macro-F1 | P | R | lyrics macro-F1 | ECE (conv.) | "
              + " | ".join(f"F1 {e}" for e in EMOTIONS) + " | training s |",
-             "|---|---|---|---|---|---|---|---|" + "---|" * len(EMOTIONS) + "---|"]
+             "|---|---|---|---|---|---|---|---|---|" + "---|" * len(EMOTIONS) + "---|"]
     for r in rows:
         c, l = r["figures"]["conversation"], r["figures"].get("lyrics", {"macro_f1": float("nan")})
         lines.append(
-            f"| {r['config']} | {r['backbone']} | {'yes' if r['dapt'] else 'no'} | {c['macro_f1']:.3f} | "
+            f"| {r['config']} | {r['backbone']} | {'yes' if r['dapt'] else 'no'} | {r['seed']} | {c['macro_f1']:.3f} | "
             f"{c['macro_precision']:.3f} | {c['macro_recall']:.3f} | {l['macro_f1']:.3f} | {c['ece']:.3f} | "
             + " | ".join(f"{c['f1_per_class'][e]:.2f}" for e in EMOTIONS) + f" | {r['train_seconds']:.0f} |")
     return "\n".join(lines) + "\n"
@@ -126,8 +127,8 @@ def compare(backbones: dict[str, Path], configs: list[Config], work: Path, *, ep
             backbone = adapted
         run_dir = work / f"run-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
         run_training(replace(TrainConfig(backbone=str(backbone), out=str(run_dir), **common),
-                             freeze_backbone=config.freeze, optimizer=config.optimizer, lr=config.lr))
-        row = {"key": key, "config": config.name, "backbone": config.backbone, "dapt": config.dapt,
+                             freeze_backbone=config.freeze, optimizer=config.optimizer, lr=config.lr, seed=config.seed))
+        row = {"key": key, "config": config.name, "backbone": config.backbone, "dapt": config.dapt, "seed": config.seed,
                "run_dir": str(run_dir), "train_seconds": time.time() - started,
                "threads": torch.get_num_threads(), "figures": test_figures(run_dir, splits)}
         with results.open("a", encoding="utf-8") as f:
@@ -153,6 +154,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--max-steps", type=int, help="cut every training short (tests)")
     parser.add_argument("--only", help="comma-separated indexes into the default configurations")
+    parser.add_argument("--seeds", default="13", help="fine-tune each configuration once per seed (seed-to-seed spread)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (one per lane when lanes run in parallel)")
     parser.add_argument("--kote", type=Path, default=DEFAULT_KOTE,
                         help="KOTE comments for DAPT's everyday stage, used if present (unlabelled)")
@@ -165,16 +167,20 @@ def main(argv: list[str] | None = None) -> None:
         name, path = extra.split("=", 1)
         backbones[name] = Path(path)
         configs.append(Config(f"{name} · full · AdamW", backbone=name))
+    configs = [replace(c, seed=int(seed)) for c in configs for seed in args.seeds.split(",")]
     device = "cuda" if torch.cuda.is_available() else f"cpu ({os.cpu_count()} cores)"
     options = {"epochs": args.epochs, "dapt_steps": [int(s) for s in args.dapt_steps.split(",")],
                "data_dir": args.data_dir, "max_steps": args.max_steps,
                "kote": args.kote if args.kote.exists() else None}
     compare(backbones, configs, args.work, **options)
     # The table lists every configuration measured under these settings, by this run or an earlier lane.
-    everything = list(DEFAULT_CONFIGS) + [c for c in configs if c not in DEFAULT_CONFIGS]
+    measured_seeds = (row["seed"] for row in cached_rows(args.work / "results.jsonl").values())
+    seeds = sorted({Config.seed, *(c.seed for c in configs), *measured_seeds})
+    everything = [replace(c, seed=seed) for c in DEFAULT_CONFIGS for seed in seeds]
+    everything += [c for c in configs if c not in everything]
     rows = compare(backbones, everything, args.work, measured_only=True, **options)
     command = " ".join(["python -m training.compare", *(argv or [])])
-    write_table(args.out, f"Measured by `{command}` on {device}; the same splits and seed for every row; "
+    write_table(args.out, f"Measured by `{command}` on {device}; the same splits for every row; "
                           "figures on the held-out test splits.\n\n" + table(rows))
     print(f"wrote {args.out}")
 

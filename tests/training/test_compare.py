@@ -32,7 +32,8 @@ def test_rows_are_reused_and_the_prose_around_the_table_survives(tmp_path):
     seen = compare({"e5-small": backbone}, [Config("a"), Config("b", freeze=True)], tmp_path / "work",
                    measured_only=True, **options)
     assert [r["config"] for r in seen] == ["a"] and seen[0]["train_seconds"] == first[0]["train_seconds"]
-    # Different settings are a different measurement.
+    # Different settings, or another seed, are a different measurement.
+    assert compare({"e5-small": backbone}, [Config("a", seed=14)], tmp_path / "work", measured_only=True, **options) == []
     assert compare({"e5-small": backbone}, [Config("a")], tmp_path / "work", measured_only=True,
                    **{**options, "epochs": 2}) == []
 
@@ -41,3 +42,18 @@ def test_rows_are_reused_and_the_prose_around_the_table_survives(tmp_path):
     write_table(doc, table(seen))
     text = doc.read_text()
     assert "intro" in text and "why it won" in text and "old" not in text and "| a | e5-small | no |" in text
+
+
+def test_lanes_run_apart_and_the_table_lists_every_measured_row(tmp_path):
+    """The workflow for a long comparison: two lanes (--only, --seeds), one table with all their rows."""
+    from training.compare import main
+
+    common = ["--backbone", str(build_tiny_backbone(tmp_path / "bb")),
+              "--data-dir", str(tiny_corpus(tmp_path / "data", per_emotion=8)), "--epochs", "1", "--max-steps", "2",
+              "--work", str(tmp_path / "work"), "--out", str(tmp_path / "comparison.md"),
+              "--kote", str(tmp_path / "no-kote")]
+    main([*common, "--only", "0", "--seeds", "13,14"])
+    main([*common, "--only", "3"])
+    rows = [line for line in (tmp_path / "comparison.md").read_text().splitlines() if "| e5-small |" in line]
+    assert [(line.split(" | ")[0], line.split(" | ")[3]) for line in rows] == [
+        ("| full · AdamW 1e-4 (shipped)", "13"), ("| full · AdamW 1e-4 (shipped)", "14"), ("| full · Adafactor 1e-4", "13")]
