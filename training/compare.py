@@ -121,7 +121,9 @@ def compare(backbones: dict[str, Path], configs: list[Config], work: Path, *, ep
             continue
         started = time.time()
         if config.dapt:
-            adapted = work / f"dapt-{config.backbone}-{'-'.join(map(str, dapt_steps))}"
+            # One adapted backbone per (backbone, DAPT settings): every seed and optimizer fine-tunes the same one.
+            dapt_key = json.dumps({"backbone": str(backbone), **settings}, sort_keys=True)
+            adapted = work / f"dapt-{config.backbone}-{hashlib.sha256(dapt_key.encode()).hexdigest()[:10]}"
             if not (adapted / "backbone.json").exists():
                 run_dapt(backbone, adapted, default_plan(dapt_steps, data_dir, kote), resume=True)
             backbone = adapted
@@ -180,8 +182,9 @@ def main(argv: list[str] | None = None) -> None:
     everything += [c for c in configs if c not in everything]
     rows = compare(backbones, everything, args.work, measured_only=True, **options)
     command = " ".join(["python -m training.compare", *(argv or [])])
-    write_table(args.out, f"Measured by `{command}` on {device}; the same splits for every row; "
-                          "figures on the held-out test splits.\n\n" + table(rows))
+    write_table(args.out, "Every row in results.jsonl measured under these settings, written by "
+                          f"`{command}` on {device}; the same splits for every row; figures on the held-out "
+                          "test splits.\n\n" + table(rows))
     print(f"wrote {args.out}")
 
 
