@@ -162,6 +162,7 @@ class GatewaySettings(CommonSettings):
     gateway_host: str = Field("127.0.0.1", description="address the gateway binds (0.0.0.0 in containers)")
     gateway_port: int = Field(8080, ge=1, le=65535, description="HTTP port")
     gateway_upstream_timeout_s: float = Field(5.0, gt=0, description="deadline of each recommender call")
+    gateway_speech_timeout_s: float = Field(30.0, gt=0, description="deadline of a recommender call with audio")
     gateway_max_body_bytes: int = Field(16 * 1024, ge=256, description="larger request bodies get 413")
     gateway_max_speech_body_bytes: int = Field(
         8 * 1024 * 1024 + 64 * 1024, ge=1024,

@@ -1,6 +1,7 @@
 """The gateway's HTTP API and page.
 
 POST /v1/recommend   songs for a sentence (match, or regulate towards peace or joy)
+POST /v1/recommend/speech   the same for a spoken sentence (a recording); the answer adds its transcript
 POST /v1/feedback    liked / disliked / skipped
 POST /v1/classify    the six emotions of a sentence
 GET  /v1/songs/{id}  one song
@@ -20,7 +21,7 @@ import grpc
 from typing import Annotated
 
 from fastapi import Path as PathParam
-from fastapi import Request
+from fastapi import Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -29,11 +30,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
-from moodtune.v1 import emotion_pb2, recommender_pb2
+from moodtune.v1 import emotion_pb2, recommender_pb2, speech_pb2
 from services.common.settings import GatewaySettings
+from services.common.speech import Transcript, audio_message_bytes, refusal_from_metadata
 from services.gateway import schemas
 from services.gateway.guards import BodyLimit, RateLimit, SecurityHeaders
-from services.gateway.upstream import HTTP_STATUS, Upstream
+from services.gateway.recording import BadRecording, openapi_request_body, read_recording
+from services.gateway.upstream import HTTP_STATUS, SPEECH_STATUS, Upstream
 from services.recommender.client import emotions_json, response_json, song_json
 
 log = logging.getLogger(__name__)
@@ -44,6 +47,7 @@ HTTP_LATENCY = Histogram("moodtune_http_request_seconds", "HTTP latency", ["rout
                          buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 _MODES = {"match": recommender_pb2.MODE_MATCH, "regulate": recommender_pb2.MODE_REGULATE}
 _TARGETS = {"peace": emotion_pb2.EMOTION_PEACE, "joy": emotion_pb2.EMOTION_JOY}
+SPEECH_PATH = "/v1/recommend/speech"
 _FEEDBACK = {"liked": recommender_pb2.FEEDBACK_LIKED, "disliked": recommender_pb2.FEEDBACK_DISLIKED,
              "skipped": recommender_pb2.FEEDBACK_SKIPPED}
 
@@ -64,26 +68,33 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPIOffline:
     async def lifespan(app):
         # The gRPC channel belongs to the server's event loop, so it is made here, not at import.
         app.state.upstream = Upstream(settings.recommender_addr, settings.gateway_upstream_timeout_s,
-                                      settings.grpc_max_message_bytes, settings.grpc_tls_ca)
+                                      audio_message_bytes(settings), settings.grpc_tls_ca)
         yield
         await app.state.upstream.close()
 
     app = FastAPIOffline(title="moodtune", version="1.0",
                          description="Songs for how you feel: Korean sentence in, songs out.", lifespan=lifespan)
 
-    async def call(method: str, message):
+    async def call(method: str, message, timeout_s: float = settings.gateway_upstream_timeout_s):
         try:
             stub = app.state.upstream.stub
-            return await getattr(stub, method)(message, timeout=settings.gateway_upstream_timeout_s)
+            return await getattr(stub, method)(message, timeout=timeout_s)
         except grpc.aio.AioRpcError as exc:
             status, code = HTTP_STATUS.get(exc.code(), (502, "upstream_error"))
             details = exc.details() or exc.code().name
+            refusal = refusal_from_metadata(exc.trailing_metadata(), details)
+            if refusal is not None:  # a recording refused: too large 413, unsupported 415, no speech 422
+                status, code = SPEECH_STATUS[refusal.reason]
             if exc.code() == grpc.StatusCode.UNAVAILABLE and "recommender" not in details:
                 details = details if "unavailable" in details else f"the recommender is unavailable ({details})"
             raise UpstreamError(status, code, details) from exc
 
     @app.exception_handler(UpstreamError)
     async def upstream_error(request: Request, exc: UpstreamError):
+        return error(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(BadRecording)
+    async def bad_recording(request: Request, exc: BadRecording):
         return error(exc.status, exc.code, exc.message)
 
     @app.exception_handler(RequestValidationError)
@@ -125,6 +136,26 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPIOffline:
             filter=recommender_pb2.RecommendFilter(genres=f.genres, year_from=f.year_from or 0,
                                                    year_to=f.year_to or 0, exclude_song_ids=f.exclude_song_ids)))
         return response_json(response)
+
+    @app.post(SPEECH_PATH, response_model=schemas.SpeechRecommendOut,
+              openapi_extra={"requestBody": openapi_request_body()},
+              responses={k: {"model": schemas.ErrorOut} for k in (400, 413, 415, 422, 429, 503, 504)})
+    async def recommend_speech(request: Request, options: Annotated[schemas.SpeechOptions, Query()]):
+        """Songs for a spoken sentence. 413: over the byte limit or 30 s; 415: not a recording that can be
+        decoded (the message says why); 422: a bad option, or no speech heard (code no_speech)."""
+        recording = read_recording(request.headers.get("content-type", ""), await request.body(), options,
+                                   settings.speech_max_audio_bytes)
+        o = recording.options
+        response = await call("RecommendSpeech", recommender_pb2.RecommendSpeechRequest(
+            audio=speech_pb2.TranscribeRequest(audio=recording.audio, content_type=recording.content_type),
+            options=recommender_pb2.RecommendRequest(
+                limit=o.limit, mode=_MODES[o.mode], user_id=o.user_id or "",
+                target=_TARGETS[o.target] if o.mode == "regulate" else 0,
+                filter=recommender_pb2.RecommendFilter(genres=o.genres, year_from=o.year_from or 0,
+                                                       year_to=o.year_to or 0, exclude_song_ids=o.exclude_song_ids))),
+            timeout_s=settings.gateway_speech_timeout_s)
+        return {**response_json(response.recommendation),
+                "transcript": Transcript.from_proto(response.transcript).as_json()}
 
     @app.post("/v1/feedback", response_model=schemas.FeedbackOut)
     async def feedback(body: schemas.FeedbackBody):
@@ -168,6 +199,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPIOffline:
                            allow_methods=["GET", "POST"], allow_headers=["content-type"])
     app.add_middleware(RateLimit, per_minute=settings.gateway_rate_per_minute, burst=settings.gateway_rate_burst,
                        trust_forwarded_for=settings.gateway_trust_forwarded_for)
-    app.add_middleware(BodyLimit, max_bytes=settings.gateway_max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.gateway_max_body_bytes,
+                       per_path={SPEECH_PATH: settings.gateway_max_speech_body_bytes})
     app.add_middleware(SecurityHeaders)
     return app

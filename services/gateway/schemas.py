@@ -60,6 +60,19 @@ class RecommendBody(TextBody):
     filter: Filter = Field(default_factory=Filter)
 
 
+class SpeechOptions(Strict):
+    """/v1/recommend/speech's options: /v1/recommend's, flat (query parameters or form fields)."""
+
+    limit: int = Field(5, ge=1, le=50)
+    mode: Literal["match", "regulate"] = Field("match", description="match: 지금 기분 그대로; regulate: 기분 전환")
+    target: Literal["peace", "joy"] = Field("peace", description="regulate only: where the songs lead")
+    user_id: str | None = Field(None, min_length=1, max_length=128)
+    genres: list[str] = Field(default_factory=list, max_length=50, description="genre codes, e.g. GN0100")
+    year_from: int | None = Field(None, ge=1900, le=2100)
+    year_to: int | None = Field(None, ge=1900, le=2100)
+    exclude_song_ids: list[SongId] = Field(default_factory=list, max_length=1000)
+
+
 class FeedbackBody(Strict):
     user_id: str = Field(..., min_length=1, max_length=128)
     song_id: SongId
@@ -104,6 +117,16 @@ class RecommendOut(BaseModel):
     model_version: str
     catalog_version: str
     cached: bool
+
+
+class TranscriptOut(BaseModel):
+    text: str = Field(..., description="what was heard, cleaned; never empty (422 no_speech instead)")
+    confidence: float = Field(..., ge=0, le=1, description="mean per-word confidence of the recogniser")
+    seconds: float = Field(..., ge=0, description="the recording's duration")
+
+
+class SpeechRecommendOut(RecommendOut):
+    transcript: TranscriptOut
 
 
 class ClassifyOut(BaseModel):
