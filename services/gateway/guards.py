@@ -106,7 +106,7 @@ SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
-    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    (b"permissions-policy", b"camera=(), microphone=(self), geolocation=()"),  # the page's 말로 하기 button
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 # The page loads nothing from elsewhere; the API docs need inline script from their own bundle.
