@@ -57,6 +57,32 @@ class UpstreamError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
+# What each error status means, for the OpenAPI document (every route lists the ones it can answer).
+_ERRORS = {
+    400: "malformed body (e.g. a multipart body without its closing boundary)",
+    404: "no such song",
+    413: "body over the limit (code body_too_large), or a recording over 30 s or its byte limit (audio_too_large)",
+    415: "not a recording: the Content-Type (unsupported_media_type) or the bytes (unsupported_audio)",
+    422: "invalid request (invalid_request, with `detail`); for a recording also no speech heard (no_speech)",
+    429: "too many requests from this client: retry after Retry-After seconds",
+    502: "the recommender answered with an unexpected error",
+    503: "a part behind the gateway is unavailable (the message names it)",
+    504: "the recommender did not answer in time",
+}
+_RETRY_AFTER = {"Retry-After": {"description": "seconds until a request is allowed", "schema": {"type": "integer"}}}
+
+
+def errors(*statuses: int) -> dict:
+    """OpenAPI `responses` for these error statuses, all with the ErrorOut body."""
+    return {status: {"model": schemas.ErrorOut, "description": _ERRORS[status],
+                     **({"headers": _RETRY_AFTER} if status == 429 else {})} for status in statuses}
+
+
+UPSTREAM = (502, 503, 504)  # any route that calls the recommender
+API = (429, *UPSTREAM)  # any /v1/ route
+BODY = (400, 413, 422)  # any route with a JSON body
+
+
 def error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
@@ -109,7 +135,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPIOffline:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):  # 404 route, 405, unreadable body
         codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
-        return error(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+        response = error(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+        response.headers.update(exc.headers or {})  # 405 says which methods are allowed (Allow)
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):  # never a stack trace in a response
@@ -126,8 +154,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPIOffline:
         HTTP_REQUESTS.labels(name, str(response.status_code)).inc()
         return response
 
-    @app.post("/v1/recommend", response_model=schemas.RecommendOut,
-              responses={k: {"model": schemas.ErrorOut} for k in (413, 422, 429, 503, 504)})
+    @app.post("/v1/recommend", response_model=schemas.RecommendOut, responses=errors(*BODY, *API))
     async def recommend(body: schemas.RecommendBody):
         f = body.filter
         response = await call("Recommend", recommender_pb2.RecommendRequest(
@@ -139,7 +166,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPIOffline:
 
     @app.post(SPEECH_PATH, response_model=schemas.SpeechRecommendOut,
               openapi_extra={"requestBody": openapi_request_body()},
-              responses={k: {"model": schemas.ErrorOut} for k in (400, 413, 415, 422, 429, 503, 504)})
+              responses=errors(*BODY, 415, *API))
     async def recommend_speech(request: Request, options: Annotated[schemas.SpeechOptions, Query()]):
         """Songs for a spoken sentence. 413: over the byte limit or 30 s; 415: not a recording that can be
         decoded (the message says why); 422: a bad option, or no speech heard (code no_speech)."""
@@ -157,33 +184,35 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPIOffline:
         return {**response_json(response.recommendation),
                 "transcript": Transcript.from_proto(response.transcript).as_json()}
 
-    @app.post("/v1/feedback", response_model=schemas.FeedbackOut)
+    @app.post("/v1/feedback", response_model=schemas.FeedbackOut, responses=errors(*BODY, 404, *API))
     async def feedback(body: schemas.FeedbackBody):
         response = await call("SubmitFeedback", recommender_pb2.FeedbackRequest(
             user_id=body.user_id, song_id=body.song_id, feedback=_FEEDBACK[body.feedback]))
         return {"recorded": response.recorded}
 
-    @app.post("/v1/classify", response_model=schemas.ClassifyOut)
+    @app.post("/v1/classify", response_model=schemas.ClassifyOut, responses=errors(*BODY, *API))
     async def classify(body: schemas.TextBody):
         response = await call("ClassifyText", recommender_pb2.ClassifyTextRequest(text=body.text))
         return {"emotion": emotions_json(response.emotion), "model_version": response.model_version,
                 "cached": response.cached}
 
-    @app.get("/v1/songs/{song_id}", response_model=schemas.SongOut)
-    async def song(song_id: Annotated[int, PathParam(ge=1, le=schemas.INT64_MAX)]):
+    @app.get("/v1/songs/{song_id}", response_model=schemas.SongOut, responses=errors(404, 422, *API))
+    async def song(song_id: Annotated[int, PathParam(ge=1, le=schemas.MAX_SONG_ID)]):
         return song_json(await call("GetSong", recommender_pb2.GetSongRequest(song_id=song_id)))
 
-    @app.get("/healthz")
+    @app.get("/healthz", response_model=schemas.StatusOut)
     async def healthz():
         return {"status": "ok"}
 
-    @app.get("/readyz")
+    @app.get("/readyz", response_model=schemas.StatusOut, responses=errors(503))
     async def readyz():
         if await app.state.upstream.ready():
             return {"status": "ready"}
         return error(503, "not_ready", f"the recommender at {settings.recommender_addr} is not serving")
 
-    @app.get("/metrics")
+    @app.get("/metrics", response_class=Response,
+             responses={200: {"description": "Prometheus text exposition format",
+                              "content": {"text/plain": {"schema": {"type": "string"}}}}})
     async def metrics():
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

@@ -7,8 +7,15 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Emotion = Literal["anger", "tension", "sadness", "peace", "joy", "neutral"]
-INT64_MAX = 2**63 - 1  # song ids travel as int64 over gRPC
-SongId = Annotated[int, Field(ge=1, le=INT64_MAX)]
+# Song ids travel as int64 over gRPC, but JSON readers (the page's JavaScript, and JSON Schema tools
+# comparing as doubles) are exact only up to 2**53 - 1: the API's ids stay within that.
+MAX_SONG_ID = 2**53 - 1
+SongId = Annotated[int, Field(ge=1, le=MAX_SONG_ID)]
+TEXT_MAX = 1000
+# Python's whitespace (what str.strip() removes), spelled out for the schema: JSON Schema's \s is
+# ECMAScript's, which differs (it lacks U+001C..U+001F and U+0085, and has U+FEFF).
+WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_ONLY_WHITESPACE = f"[^{WHITESPACE}]"
 
 
 def _utf8(value):
@@ -31,6 +38,8 @@ class Strict(BaseModel):
 
 
 class Filter(Strict):
+    """When both years are given, year_from must not be after year_to (422 otherwise)."""
+
     genres: list[str] = Field(default_factory=list, max_length=50, description="genre codes, e.g. GN0100")
     year_from: int | None = Field(None, ge=1900, le=2100)
     year_to: int | None = Field(None, ge=1900, le=2100)
@@ -38,17 +47,21 @@ class Filter(Strict):
 
 
 class TextBody(Strict):
-    text: str = Field(..., description="how you feel, 1 to 1,000 characters after trimming",
-                      examples=["오늘 발표 망쳐서 너무 속상해"])
+    # The schema says what the validator checks: 1 to 1,000 characters, at least one of them not
+    # whitespace (the text is trimmed before it is classified).
+    text: str = Field(..., description="how you feel: 1 to 1,000 characters, not only whitespace",
+                      examples=["오늘 발표 망쳐서 너무 속상해"],
+                      json_schema_extra={"minLength": 1, "maxLength": TEXT_MAX,
+                                         "pattern": NOT_ONLY_WHITESPACE.encode("unicode_escape").decode()})
 
     @field_validator("text")
     @classmethod
     def trimmed_length(cls, value: str) -> str:
+        if len(value) > TEXT_MAX:
+            raise ValueError(f"text has {len(value)} characters; the limit is {TEXT_MAX}")
         value = value.strip()
         if not value:
             raise ValueError("text is empty: write how you feel")
-        if len(value) > 1000:
-            raise ValueError(f"text has {len(value)} characters after trimming; the limit is 1000")
         return value
 
 
@@ -139,5 +152,17 @@ class FeedbackOut(BaseModel):
     recorded: bool
 
 
+class ErrorDetail(BaseModel):
+    code: str = Field(..., examples=["unavailable"], description="stable, for programs")
+    message: str = Field(..., examples=["the classifier is unavailable"], description="for people")
+
+
 class ErrorOut(BaseModel):
-    error: dict[str, str] = Field(..., examples=[{"code": "unavailable", "message": "the classifier is unavailable"}])
+    """Every error answer. 422s for invalid requests also list each problem in `detail`."""
+
+    error: ErrorDetail
+    detail: list[dict] | None = Field(None, description="422 invalid_request: where and what, per problem")
+
+
+class StatusOut(BaseModel):
+    status: Literal["ok", "ready"]

@@ -84,6 +84,9 @@ def test_http_refusals(stack):
                  "audio")
     assert_error(http.post(SPEECH, content=b"--x\r\nbroken", headers={"content-type": "multipart/form-data; boundary=x"}),
                  400, "bad_request", "multipart")
+    not_allowed = http.request("TRACE", SPEECH)
+    assert_error(not_allowed, 405, "method_not_allowed")
+    assert not_allowed.headers["allow"] == "POST"
     # Other routes keep their small body limit.
     assert_error(http.post("/v1/recommend", json={"text": "가" * 20_000}), 413, "body_too_large")
 
