@@ -179,3 +179,20 @@ def test_cli_transcribe_prints_text_confidence_and_seconds(tmp_path, shipped_spe
     run = subprocess.run([MOODTUNE, "transcribe", str(silent), "--server", shipped_speech.address],
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "no speech heard" in run.stderr and not run.stdout
+
+
+def test_a_reused_recogniser_carries_nothing_from_one_recording_to_the_next(reference):
+    samples, rate, _ = reference
+    first = speech_audio.encode(samples, rate, "webm-opus")
+    other, other_rate = speech_audio.samples_of(speech_audio.espeak_wav("오늘 하루가 정말 힘들었어", 110))
+    second = speech_audio.encode(speech_audio.padded(other, other_rate), other_rate, "mp3")
+    fresh = SpeechRecognizer()
+    alone = fresh.transcribe(first)
+    fresh.transcribe(second)
+    with pytest.raises(AudioTooLarge):  # refused halfway through decoding: the recogniser is reset
+        fresh.transcribe(speech_audio.silence(31.0))
+    again = fresh.transcribe(first)
+    assert (again.text, again.seconds) == (alone.text, alone.seconds)
+    # Word confidences differ by a few hundredths from run to run (fresh recognisers too: Vosk's lattice).
+    assert again.confidence == pytest.approx(alone.confidence, abs=0.15)
+    assert fresh._idle.qsize() == 1  # one recording at a time: one recogniser, reused
