@@ -182,21 +182,27 @@ def _speech_failure(exc: Exception) -> int:
     return 2 if isinstance(exc, SpeechRefused) else 1
 
 
-def cmd_transcribe(args: argparse.Namespace) -> int:
+def _transcribe(settings, audio: bytes):
+    """The transcript, or the exit status after saying why there is none."""
     from services.common.speech import SpeechRefused, SpeechUnavailable
     from services.speech.client import connect
 
-    audio = _read_audio(args.file)
-    if audio is None:
-        return 1
-    settings = SpeechSettings(**({"speech_addr": args.server} if args.server else {}))
     speech = connect(settings)
     try:
-        transcript = speech.transcribe(audio)
+        return speech.transcribe(audio)
     except (SpeechRefused, SpeechUnavailable) as exc:
         return _speech_failure(exc)
     finally:
         speech.close()
+
+
+def cmd_transcribe(args: argparse.Namespace) -> int:
+    audio = _read_audio(args.file)
+    if audio is None:
+        return 1
+    transcript = _transcribe(SpeechSettings(**({"speech_addr": args.server} if args.server else {})), audio)
+    if isinstance(transcript, int):
+        return transcript
     print(json.dumps(transcript.as_json(), ensure_ascii=False), flush=True)
     return 0
 
@@ -206,9 +212,7 @@ def _recommend_speech(args: argparse.Namespace) -> int:
     recommended in this process."""
     from moodtune.v1 import emotion_pb2, recommender_pb2, recommender_pb2_grpc, speech_pb2
     from services.common.grpc_client import channel
-    from services.common.speech import (
-        SpeechRefused, SpeechUnavailable, Transcript, audio_message_bytes, refusal_from_metadata,
-    )
+    from services.common.speech import Transcript, audio_message_bytes, refusal_from_metadata
     from services.recommender.client import response_json
 
     audio = _read_audio(args.speech)
@@ -236,13 +240,10 @@ def _recommend_speech(args: argparse.Namespace) -> int:
         from services.common.catalog import CatalogUnavailable
         from services.recommender.server import build_engine
         from services.recommender.service import request_from_proto, result_to_proto
-        from services.speech.client import connect
 
-        speech = connect(settings)
-        try:
-            transcript = speech.transcribe(audio)
-        except (SpeechRefused, SpeechUnavailable) as exc:
-            return _speech_failure(exc)
+        transcript = _transcribe(settings, audio)
+        if isinstance(transcript, int):
+            return transcript
         try:
             engine = build_engine(settings)
             options.text = transcript.text
