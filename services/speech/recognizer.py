@@ -1,8 +1,8 @@
 """One Vosk model per process, one recogniser per recording at a time, the decoded audio streamed into it.
 
 A KaldiRecognizer expands its decoding graph lazily and keeps what it expanded: on this machine a new
-one spent 3.2 s on a 3 s recording that a used one decoded in 0.45 s, with the same words
-(bench/speech.py). So recognisers are kept in a pool and reused, each by one recording at a time,
+one spent 3.6 s on a 3 s recording that a used one decoded in 0.7 s, with the same words
+(bench/speech.py, README "Benchmarks"). So recognisers are kept in a pool and reused, each by one recording at a time,
 reset between recordings (FinalResult, or Reset after a refusal: Vosk then builds a new feature
 pipeline and decoder), so what stays is the expanded graph. The words come out the same; the
 per-word confidences differ by a few hundredths from run to run, fresh recogniser or reused.
