@@ -122,7 +122,8 @@ class RecommenderServicer(recommender_pb2_grpc.RecommenderServicer):
             await context.abort(grpc.StatusCode.UNAVAILABLE, "the recommender is starting; retry shortly")
         options = recommender_pb2.RecommendRequest()
         options.CopyFrom(request.options)
-        options.text = "placeholder"  # validated below with the transcript; the options first, before any work
+        # The options are checked now, with a stand-in text, so a bad one fails before seconds of recognition.
+        options.text = "-"
         try:
             request_from_proto(options)
         except InvalidRequest as exc:
