@@ -17,6 +17,8 @@ def _year(value):
         return None
     if isinstance(value, int):
         return value
+    if isinstance(value, float) and value.is_integer():  # JSON 2078.0 is an integer too (and the API takes it)
+        return int(value)
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value)
     return None
