@@ -2,7 +2,7 @@
 # `make run`: the whole product on one machine, on its embedded defaults.
 #   model (shipped) -> Redis (a local redis-server when one can be started; else uncached)
 #   -> demo catalog ingested into the embedded Qdrant when it is empty
-#   -> classifier :50051, recommender :50052, gateway :8080 -> prints the page's URL
+#   -> classifier :50051, speech :50053, recommender :50052, gateway :8080 -> prints the page's URL
 # Ctrl-C stops everything cleanly (each service finishes its in-flight calls).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,7 @@ export MOODTUNE_LOG_FORMAT=${MOODTUNE_LOG_FORMAT:-text}
 export MOODTUNE_REDIS_URL=${MOODTUNE_REDIS_URL:-redis://127.0.0.1:6379/0}
 classifier=${MOODTUNE_CLASSIFIER_LISTEN:-127.0.0.1:50051}
 recommender=${MOODTUNE_RECOMMENDER_LISTEN:-127.0.0.1:50052}
+speech=${MOODTUNE_SPEECH_LISTEN:-127.0.0.1:50053}
 gateway_port=${MOODTUNE_GATEWAY_PORT:-8080}
 py=.venv/bin/python
 mt=.venv/bin/moodtune
@@ -63,11 +64,17 @@ pids+=($!)
 $py -m services.common.readiness grpc "$classifier" --timeout 120 || { echo "run: classifier failed, see $logs/classifier.log" >&2; exit 1; }
 echo "run: classifier serving on $classifier"
 
-MOODTUNE_CLASSIFIER_ADDR=$classifier MOODTUNE_RECOMMENDER_LISTEN=$recommender $mt serve recommender \
+# Speech loads its model while the rest starts; the recommender does not wait for it (text needs none).
+MOODTUNE_SPEECH_LISTEN=$speech $mt serve speech >"$logs/speech.log" 2>&1 &
+pids+=($!)
+
+MOODTUNE_CLASSIFIER_ADDR=$classifier MOODTUNE_SPEECH_ADDR=$speech MOODTUNE_RECOMMENDER_LISTEN=$recommender $mt serve recommender \
   >"$logs/recommender.log" 2>&1 &
 pids+=($!)
 $py -m services.common.readiness grpc "$recommender" --timeout 120 || { echo "run: recommender failed, see $logs/recommender.log" >&2; exit 1; }
 echo "run: recommender serving on $recommender"
+$py -m services.common.readiness grpc "$speech" --timeout 120 || { echo "run: speech failed, see $logs/speech.log" >&2; exit 1; }
+echo "run: speech serving on $speech"
 
 MOODTUNE_RECOMMENDER_ADDR=$recommender MOODTUNE_GATEWAY_PORT=$gateway_port $mt serve gateway >"$logs/gateway.log" 2>&1 &
 pids+=($!)
@@ -75,7 +82,7 @@ $py -m services.common.readiness http "http://127.0.0.1:$gateway_port/readyz" --
 
 echo
 echo "  moodtune is running: http://127.0.0.1:$gateway_port"
-echo "  API docs: http://127.0.0.1:$gateway_port/docs · gRPC: $recommender (Recommender), $classifier (EmotionClassifier)"
+echo "  API docs: http://127.0.0.1:$gateway_port/docs · gRPC: $recommender (Recommender), $classifier (EmotionClassifier), $speech (Speech)"
 echo "  logs: $logs/ · Ctrl-C stops everything"
 wait -n "${pids[@]}" || true
 echo "run: a service stopped; see $logs/" >&2

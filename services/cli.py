@@ -2,8 +2,10 @@
 
     moodtune classify [TEXT ...] [--lyrics] [--server HOST:PORT] [--model DIR]
     moodtune ingest --songs song_meta.json [--genres genre_gn_all.json] [--base-url URL] | --demo
-    moodtune recommend [TEXT] [--mode regulate] [--target joy] [--limit N] [--json] [--server HOST:PORT]
-    moodtune serve classifier|recommender|gateway
+    moodtune recommend [TEXT | --speech FILE] [--mode regulate] [--target joy] [--limit N] [--json]
+                       [--server HOST:PORT]
+    moodtune transcribe FILE [--server HOST:PORT]
+    moodtune serve classifier|recommender|speech|gateway
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from pathlib import Path
 import grpc
 
 from services.common.logs import configure_logging
-from services.common.settings import ClassifierSettings, GatewaySettings, IngestSettings, RecommenderSettings
+from services.common.settings import (
+    ClassifierSettings, GatewaySettings, IngestSettings, RecommenderSettings, SpeechSettings,
+)
 
 
 def _chunks(lines: Iterable[str], size: int) -> Iterator[list[str]]:
@@ -117,6 +121,8 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     from services.recommender.engine import InvalidRequest
     from services.recommender.service import request_from_proto, result_to_proto
 
+    if args.speech is not None:
+        return _recommend_speech(args)
     inputs = [args.text] if args.text is not None else [line.strip() for line in sys.stdin if line.strip()]
     requests = [recommender_pb2.RecommendRequest(
         text=text, limit=args.limit, user_id=args.user or "",
@@ -160,6 +166,102 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     return status
 
 
+def _read_audio(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        print(f"moodtune: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return None
+
+
+def _speech_failure(exc: Exception) -> int:
+    """Refusals (too large, unsupported, no speech) exit 2; a recogniser that cannot answer exits 1."""
+    from services.common.speech import SpeechRefused
+
+    print(f"moodtune: {exc}", file=sys.stderr)
+    return 2 if isinstance(exc, SpeechRefused) else 1
+
+
+def _transcribe(settings, audio: bytes):
+    """The transcript, or the exit status after saying why there is none."""
+    from services.common.speech import SpeechRefused, SpeechUnavailable
+    from services.speech.client import connect
+
+    speech = connect(settings)
+    try:
+        return speech.transcribe(audio)
+    except (SpeechRefused, SpeechUnavailable) as exc:
+        return _speech_failure(exc)
+    finally:
+        speech.close()
+
+
+def cmd_transcribe(args: argparse.Namespace) -> int:
+    audio = _read_audio(args.file)
+    if audio is None:
+        return 1
+    transcript = _transcribe(SpeechSettings(**({"speech_addr": args.server} if args.server else {})), audio)
+    if isinstance(transcript, int):
+        return transcript
+    print(json.dumps(transcript.as_json(), ensure_ascii=False), flush=True)
+    return 0
+
+
+def _recommend_speech(args: argparse.Namespace) -> int:
+    """One recording: over gRPC (RecommendSpeech, one call) with --server, else transcribed and
+    recommended in this process."""
+    from moodtune.v1 import emotion_pb2, recommender_pb2, recommender_pb2_grpc, speech_pb2
+    from services.common.grpc_client import channel
+    from services.common.speech import Transcript, audio_message_bytes, refusal_from_metadata
+    from services.recommender.client import response_json
+
+    audio = _read_audio(args.speech)
+    if audio is None:
+        return 1
+    options = recommender_pb2.RecommendRequest(
+        limit=args.limit, user_id=args.user or "",
+        mode=recommender_pb2.MODE_REGULATE if args.mode == "regulate" else recommender_pb2.MODE_MATCH,
+        target=emotion_pb2.EMOTION_JOY if args.target == "joy" else emotion_pb2.EMOTION_PEACE)
+    settings = RecommenderSettings()
+    if args.server:
+        stub = recommender_pb2_grpc.RecommenderStub(
+            channel(args.server, audio_message_bytes(settings), tls_ca=settings.grpc_tls_ca))
+        try:
+            response = stub.RecommendSpeech(recommender_pb2.RecommendSpeechRequest(
+                audio=speech_pb2.TranscribeRequest(audio=audio), options=options), timeout=60)
+        except grpc.RpcError as exc:
+            refusal = refusal_from_metadata(exc.trailing_metadata(), exc.details() or "")
+            if refusal is not None:
+                return _speech_failure(refusal)
+            print(f"moodtune: recommender at {args.server}: {exc.code().name}: {exc.details()}", file=sys.stderr)
+            return 2 if exc.code() == grpc.StatusCode.INVALID_ARGUMENT else 1
+        transcript, result = Transcript.from_proto(response.transcript), response_json(response.recommendation)
+    else:
+        from services.common.catalog import CatalogUnavailable
+        from services.recommender.server import build_engine
+        from services.recommender.service import request_from_proto, result_to_proto
+
+        transcript = _transcribe(settings, audio)
+        if isinstance(transcript, int):
+            return transcript
+        try:
+            engine = build_engine(settings)
+            options.text = transcript.text
+            result = response_json(result_to_proto(engine.recommend(request_from_proto(options))))
+        except CatalogUnavailable as exc:
+            print(f"moodtune: {exc}\n(with `make run` running, ask it: --server 127.0.0.1:50052)", file=sys.stderr)
+            return 1
+        except Exception as exc:  # classifier or catalog down, a bad option
+            print(f"moodtune: {exc}", file=sys.stderr)
+            return 1
+    if args.json:
+        print(json.dumps({"text": transcript.text, "transcript": transcript.as_json(), **result},
+                         ensure_ascii=False), flush=True)
+    else:
+        _print_recommendation(transcript.text, result)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     if args.service == "classifier":
         from services.classifier.server import run
@@ -169,6 +271,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from services.recommender.server import run
 
         settings = RecommenderSettings()
+    elif args.service == "speech":
+        from services.speech.server import run
+
+        settings = SpeechSettings()
     else:
         from services.gateway.server import run
 
@@ -205,6 +311,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     rec = commands.add_parser("recommend", help="songs for how you feel")
     rec.add_argument("text", nargs="?", metavar="TEXT", help="a sentence; none = one per line of stdin")
+    rec.add_argument("--speech", type=Path, metavar="FILE",
+                     help="a recording of the sentence (webm, ogg, m4a, wav, mp3, ...) instead of TEXT")
     rec.add_argument("--mode", choices=["match", "regulate"], default="match",
                      help="match: 지금 기분 그대로 (default); regulate: 기분 전환")
     rec.add_argument("--target", choices=["peace", "joy"], default="peace", help="regulate: where to lead")
@@ -214,8 +322,13 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--server", metavar="HOST:PORT", help="ask a running recommender instead of in-process")
     rec.set_defaults(func=cmd_recommend)
 
+    transcribe = commands.add_parser("transcribe", help="the Korean text of a recording, as JSON")
+    transcribe.add_argument("file", type=Path, metavar="FILE", help="webm, ogg, m4a, wav, mp3, flac; at most 30 s")
+    transcribe.add_argument("--server", metavar="HOST:PORT", help="call a running speech service")
+    transcribe.set_defaults(func=cmd_transcribe)
+
     serve = commands.add_parser("serve", help="run a service until SIGTERM")
-    serve.add_argument("service", choices=["classifier", "recommender", "gateway"])
+    serve.add_argument("service", choices=["classifier", "recommender", "speech", "gateway"])
     serve.set_defaults(func=cmd_serve)
     return parser
 

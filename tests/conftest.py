@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from services.common.settings import DEFAULT_MODEL_DIR
-from tests.support.processes import classifier_service
+from tests.support.processes import classifier_service, speech_service
 from tests.support.tiny_model import build_tiny_artifact
 
 MOODTUNE = str(Path(sys.executable).parent / "moodtune")
@@ -53,3 +53,10 @@ def copy_of_demo_store(demo_catalog, tmp_path):
     target = tmp_path / "qdrant"
     shutil.copytree(demo_catalog["qdrant"], target)
     return target
+
+
+@pytest.fixture(scope="session")
+def shipped_speech(tmp_path_factory):
+    """The real speech service with the Korean Vosk model, for the whole session."""
+    with speech_service(tmp_path_factory.mktemp("speech")) as service:
+        yield service

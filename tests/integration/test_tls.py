@@ -50,3 +50,23 @@ def test_secrets_come_from_files_and_are_never_logged(tmp_path, monkeypatch):
     monkeypatch.setenv("MOODTUNE_REDIS_PASSWORD_FILE", str(tmp_path / "missing"))
     with pytest.raises(ValueError, match="MOODTUNE_REDIS_PASSWORD_FILE"):
         RecommenderSettings()
+
+
+@pytest.mark.slow
+def test_speech_over_tls_and_plaintext_refused(tmp_path, certificate):
+    from services.common.speech import SpeechUnavailable
+    from services.speech.client import RemoteSpeech
+    from tests.support import speech_audio
+    from tests.support.processes import speech_service
+
+    cert, key = certificate
+    with speech_service(tmp_path, MOODTUNE_GRPC_TLS_CERT=cert, MOODTUNE_GRPC_TLS_KEY=key,
+                        MOODTUNE_GRPC_TLS_CA=cert) as service:
+        secure = RemoteSpeech(service.address, 60, 16 << 20, tls_ca=cert)
+        assert secure.transcribe(speech_audio.spoken("webm-opus")).text
+        secure.close()
+        plain = RemoteSpeech(service.address, 3, 16 << 20)
+        with pytest.raises(SpeechUnavailable, match="UNAVAILABLE"):
+            plain.transcribe(speech_audio.silence(0.5))
+        plain.close()
+        assert '"tls": true' in service.log()

