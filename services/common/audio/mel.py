@@ -138,3 +138,14 @@ def validate_mel(array, *, min_frames: int = MIN_FRAMES, max_frames: int | None 
     if not np.isfinite(mel).all():
         raise MelError("mel holds NaN or infinite values")
     return mel
+
+
+def audio_input_contract(train_frames: int) -> dict:
+    """The input section of an audio model card: what a mel must be for the model."""
+    return {
+        "bands": N_BANDS, "sample_rate": SAMPLE_RATE, "frame_size": FRAME_SIZE, "hop_size": HOP_SIZE,
+        "window": "hann (essentia, normalised)", "mel_scale": "slaneyMel edges, unit_tri", "high_hz": HIGH_HZ,
+        "clip_seconds": [CLIP_START_S, CLIP_END_S], "frames": DATASET_FRAMES, "train_frames": int(train_frames),
+        "min_frames": MIN_FRAMES, "db_convention": DB_CONVENTION, "db_reference_power": DB_REFERENCE_POWER,
+        "db_floor": DB_FLOOR,
+    }
