@@ -38,16 +38,18 @@ def decode_audio(data: bytes, format_hint: str = "", *, max_bytes: int = DEFAULT
             if not container.streams.audio:
                 raise AudioError("the file holds no audio stream")
             stream = container.streams.audio[0]
-            resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+            # Planar float at 16 kHz in the source's layout; mono is the mean of the channels, as
+            # Essentia's MonoLoader mixes (FFmpeg's own downmix would add 3 dB to a centred sound).
+            resampler = av.AudioResampler(format="fltp", rate=SAMPLE_RATE)
             for frame in container.decode(stream):
                 for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().reshape(-1))
+                    chunks.append(out.to_ndarray().mean(axis=0))
                     got += chunks[-1].size
                 if got >= limit:
                     break
             else:
                 for out in resampler.resample(None):  # flush what the resampler holds
-                    chunks.append(out.to_ndarray().reshape(-1))
+                    chunks.append(out.to_ndarray().mean(axis=0))
     except AudioError:
         raise
     except (av.FFmpegError, ValueError, IndexError, EOFError) as exc:

@@ -13,7 +13,7 @@ unit_tri area) on the HTK mel scale; the filterbank below reproduces that, measu
 dB convention (DB_REFERENCE_POWER, DB_FLOOR): dB = 10·log10(max(P, P_floor) / P_ref) with
 P_ref = 1e-6 and the floor at -100 dB (P_floor = 1e-16), where P is the mel band power of a
 waveform in [-1, 1]. The dataset does not publish its scaling; this reference puts audio where its
-files are (about -100 .. +30): a full-scale 1 kHz sine reads about +45 dB in its band, music
+files are (about -100 .. +30): a full-scale 1 kHz sine reads about +44 dB in its band, music
 mastered around -20 dBFS RMS peaks near +30 dB with a median near 0, digital silence reads -100.
 """
 
