@@ -117,7 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     figures["export"] = checks
     figures["build_seconds"] = round(time.perf_counter() - started, 1)
     AudioModelCard.read(out).__class__(**{**asdict(AudioModelCard.read(out)), "evaluation": figures}).write(out)
-    print(json.dumps({k: v for k, v in figures.items() if k != "training"}, indent=1)[:6000])
+    for split in ("dev", "test"):
+        for row, f in figures.get(split, {}).items():
+            print(f"{split:5s} {row:22s} macro-F1 {f['macro_f1']:.3f}  accuracy {f['accuracy']:.3f}  "
+                  f"lyrics cosine {f.get('lyrics_cosine', float('nan')):.3f}  "
+                  f"kNN@5 {f.get('knn_same_emotion_at_5', float('nan')):.3f}  ({f['examples']} songs)")
+    print(json.dumps({"export": checks, "build_seconds": figures["build_seconds"]}))
     print(f"audio model: {out}", file=sys.stderr)
     return 0
 
