@@ -53,3 +53,11 @@ def copy_of_demo_store(demo_catalog, tmp_path):
     target = tmp_path / "qdrant"
     shutil.copytree(demo_catalog["qdrant"], target)
     return target
+
+
+@pytest.fixture(scope="session")
+def tiny_audio_model_dir(tmp_path_factory):
+    """A tiny audio model artifact trained on synthetic mels through training/audio (seconds)."""
+    from tests.support.tiny_audio import build_tiny_audio_artifact
+
+    return build_tiny_audio_artifact(tmp_path_factory.mktemp("tiny-audio-model"))

@@ -161,8 +161,8 @@ def run(config: AudioTrainConfig, catalog: Catalog | None = None) -> Path:
             loss.backward()
             optimizer.step()
             schedule.step()
-            totals["kl"] += float(kl)
-            totals["contrastive"] += float(contrastive)
+            totals["kl"] += float(kl.detach())
+            totals["contrastive"] += float(contrastive.detach())
             totals["batches"] += 1
             steps += 1
             if config.max_steps is not None and steps >= config.max_steps:
