@@ -12,6 +12,7 @@ model.onnx      input mel (float32, [batch, 48, time], dB as services/common/aud
                 outputs probabilities (float32, [batch, 6], canonical order) and
                 embedding (float32, [batch, 512], L2-normalised)
 model.json      the audio card below (its input contract says bands, rate, frames and dB convention)
+model-fp32.onnx the unquantized graph, beside an int8 model.onnx (benchmarks compare the two)
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ class ModelCard:
 
 
 AUDIO_KIND = "audio-mel"
+AUDIO_FP32_FILE = "model-fp32.onnx"
 AUDIO_INPUT = "mel"
 AUDIO_OUTPUTS = ("probabilities", "embedding")
 EMBEDDING_DIM = 512

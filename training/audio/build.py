@@ -60,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--version", help="model version (default: from data and configuration)")
     parser.add_argument("--epochs", type=int, default=AudioTrainConfig.epochs)
     parser.add_argument("--width", type=int, default=AudioTrainConfig.width)
+    parser.add_argument("--batch-size", type=int, default=AudioTrainConfig.batch_size)
+    parser.add_argument("--workers", type=int, default=0, help="DataLoader processes reading mels")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--max-steps", type=int, help="tests: stop training early")
     parser.add_argument("--work", type=Path, default=WORK)
@@ -91,10 +93,12 @@ def main(argv: list[str] | None = None) -> int:
     teacher = read_teacher(args.teacher) if args.teacher else None
     labels = read_labels(args.labels) if args.labels else None
     catalog = kakao_catalog(Path(mels), Path(songs), teacher, labels, min_frames=16)
+    # (A run with other settings under the same key stops with a clear error: train.run checks its config.)
     key = fingerprint(str(mels), str(songs), sorted((teacher or {}).keys()), args.epochs, args.width, args.max_steps)
     config = AudioTrainConfig(mels=str(mels), songs=str(songs), out=str(args.work / f"run-{key}"),
                               teacher=str(args.teacher) if args.teacher else None, epochs=args.epochs,
-                              width=args.width, device=args.device, max_steps=args.max_steps)
+                              width=args.width, batch_size=args.batch_size, workers=args.workers, device=args.device,
+                              max_steps=args.max_steps)
     run(config, catalog)
     model = load_best(Path(config.out))
     parts = catalog.split()

@@ -18,7 +18,7 @@ import onnxruntime as ort
 import torch
 from onnxruntime.quantization import QuantType, quantize_dynamic
 
-from services.classifier.artifact import AUDIO_INPUT, AUDIO_OUTPUTS, MODEL_FILE, AudioModelCard
+from services.classifier.artifact import AUDIO_FP32_FILE, AUDIO_INPUT, AUDIO_OUTPUTS, MODEL_FILE, AudioModelCard
 from training.audio.data import Song, load_mel
 from training.audio.model import MelCNN, ServingModel
 from training.export import OPSET
@@ -63,9 +63,9 @@ def export_checks(model: MelCNN, fp32: Path, int8: Path, dev: list[Song]) -> dic
     }
 
 
-def write_artifact(model: MelCNN, out_dir: Path, card: AudioModelCard, dev: list[Song],
-                   keep_fp32: Path | None = None) -> tuple[Path, dict]:
-    """model.onnx (int8 when it passes the checks, else fp32) and model.json; returns (dir, checks)."""
+def write_artifact(model: MelCNN, out_dir: Path, card: AudioModelCard, dev: list[Song]) -> tuple[Path, dict]:
+    """model.onnx (int8 when it passes the checks, else fp32; then the fp32 graph goes beside it as
+    model-fp32.onnx) and model.json; returns (dir, checks)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
@@ -78,8 +78,9 @@ def write_artifact(model: MelCNN, out_dir: Path, card: AudioModelCard, dev: list
         use_int8 = (checks["int8_vs_fp32_top_label_agreement"] >= INT8_MIN_AGREEMENT
                     and checks["int8_vs_fp32_embedding_cosine_min"] >= INT8_MIN_COSINE)
         shutil.copyfile(int8 if use_int8 else fp32, out_dir / MODEL_FILE)
-        if keep_fp32 is not None:
-            shutil.copyfile(fp32, keep_fp32)
+        (out_dir / AUDIO_FP32_FILE).unlink(missing_ok=True)
+        if use_int8:
+            shutil.copyfile(fp32, out_dir / AUDIO_FP32_FILE)
     evaluation = {**card.evaluation, "export": checks}
     dataclasses.replace(card, quantization="int8-dynamic" if use_int8 else "none", evaluation=evaluation).write(out_dir)
     return out_dir, checks
