@@ -34,13 +34,14 @@ def synthetic_catalog(root: Path, songs: int = 24, frames: int = 300, seed: int 
             "labels": root / "labels.tsv"}
 
 
-def build_tiny_audio_artifact(root: Path, out: Path | None = None) -> Path:
+def build_tiny_audio_artifact(root: Path, out: Path | None = None, int8: bool = True) -> Path:
     from training.audio.build import main
 
     data = synthetic_catalog(Path(root) / "data")
     out = Path(out or Path(root) / "audio-model")
     code = main(["--mels", str(data["mels"]), "--songs", str(data["songs"]), "--teacher", str(data["teacher"]),
                  "--labels", str(data["labels"]), "--out", str(out), "--epochs", "2", "--width", "4",
-                 "--work", str(Path(root) / "work"), "--version", "tiny-audio-0", "--device", "cpu"])
+                 "--work", str(Path(root) / "work"), "--version", "tiny-audio-0", "--device", "cpu"]
+                + (["--int8"] if int8 else []))
     assert code == 0
     return out

@@ -16,7 +16,9 @@ def test_the_shipped_audio_model_is_the_default_and_small():
     assert total < 15 * 1024 * 1024
     card = AudioModelCard.read(DEFAULT_AUDIO_MODEL_DIR)
     assert card.input["db_convention"] == DB_CONVENTION and card.input["frames"] == DATASET_FRAMES
-    assert card.quantization == "int8-dynamic" and (DEFAULT_AUDIO_MODEL_DIR / AUDIO_FP32_FILE).is_file()
+    # fp32: int8 convolutions are slower on CPU (bench/audio.py); the card still records int8's agreement.
+    assert card.quantization == "none" and not (DEFAULT_AUDIO_MODEL_DIR / AUDIO_FP32_FILE).exists()
+    assert card.evaluation["export"]["int8_vs_fp32_top_label_agreement"] >= 0.98
     test = card.evaluation["test"]
     # The card carries the figures the README reports, the model ahead of both baselines.
     assert test["model"]["macro_f1"] > test["hand_features_linear"]["macro_f1"] > test["majority"]["macro_f1"]

@@ -63,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=AudioTrainConfig.batch_size)
     parser.add_argument("--workers", type=int, default=0, help="DataLoader processes reading mels")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--int8", action="store_true",
+                        help="ship the int8 graph where it passes the checks (slower than fp32 for this CNN on CPU)")
     parser.add_argument("--max-steps", type=int, help="tests: stop training early")
     parser.add_argument("--work", type=Path, default=WORK)
     args = parser.parse_args(argv)
@@ -111,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         evaluation={"training": {"config": {k: v for k, v in asdict(config).items() if k not in ("mels", "songs", "out", "teacher")},
                                  "songs": {k: len(v) for k, v in parts.items()}, "skipped": catalog.skipped}},
     )
-    out, checks = write_artifact(model, args.out, card, parts["dev"] or parts["train"][:8])
+    out, checks = write_artifact(model, args.out, card, parts["dev"] or parts["train"][:8], quantize=args.int8)
     served = AudioEmotionModel(out)
     figures = dict(card.evaluation)
     if labels:
