@@ -51,8 +51,8 @@ def cmd_classify_audio(args: argparse.Namespace, classifier) -> int:
     for path in paths:
         try:
             (result,) = classifier.classify_audio([_audio_input(path, args.mel)])
-        except (LimitError, ValueError) as exc:
-            print(f"moodtune: {path}: {exc}", file=sys.stderr)
+        except (LimitError, ValueError) as exc:  # one file per call: its index says nothing
+            print(f"moodtune: {path}: {str(exc).removeprefix('items[0]: ')}", file=sys.stderr)
             status = 2
             continue
         except grpc.RpcError as exc:
