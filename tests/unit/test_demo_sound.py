@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from services.ingest.demo.sound.composer import compose
 from services.ingest.demo.sound.render import intended_emotions, render_song
@@ -55,3 +54,11 @@ def test_a_clip_is_thirty_seconds_in_the_datasets_layout(tmp_path):
     assert frames.dtype == np.float16 and frames.shape == (48, 1876)
     assert mel.relative_to(tmp_path).parts[-2:] == ("0", "3.npy")
     assert render_song(3, "peace", tmp_path) == (audio, mel)  # cached: nothing rendered again
+
+
+def test_every_emotion_has_solo_piano_songs_and_band_songs():
+    """The same emotion on the piano alone and with a band: the band's timbre gives nothing away."""
+    for emotion in EMOTIONS:
+        solo = [all(i.program in (0, 1) and not i.is_drum for i in compose(song_id, emotion).instruments)
+                for song_id in range(1, 31)]
+        assert 4 <= sum(solo) <= 20, (emotion, sum(solo))

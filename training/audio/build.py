@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import hashlib
 import json
 import sys
@@ -29,7 +30,6 @@ from services.common.settings import DEFAULT_AUDIO_MODEL_DIR
 from training.audio import evaluate as audio_eval
 from training.audio.data import audio_folder_mels, kakao_catalog, read_teacher
 from training.audio.export import write_artifact
-from training.audio.model import MelCNN
 from training.audio.train import AudioTrainConfig, load_best, run
 
 WORK = Path(".moodtune/audio-build")
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
                 figures[split] = audio_eval.figures(served, parts["train"], parts[split])
     figures["export"] = checks
     figures["build_seconds"] = round(time.perf_counter() - started, 1)
-    AudioModelCard.read(out).__class__(**{**asdict(AudioModelCard.read(out)), "evaluation": figures}).write(out)
+    dataclasses.replace(AudioModelCard.read(out), evaluation=figures).write(out)  # keeps the quantization export chose
     for split in ("dev", "test"):
         for row, f in figures.get(split, {}).items():
             print(f"{split:5s} {row:22s} macro-F1 {f['macro_f1']:.3f}  accuracy {f['accuracy']:.3f}  "

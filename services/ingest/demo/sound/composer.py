@@ -14,10 +14,14 @@ import math
 import numpy as np
 import pretty_midi
 
-from services.ingest.demo.sound.profiles import (CELLO, CHOIR, CONTRABASS, HALO_PAD, PIZZICATO, PROFILES, SLOW_STRINGS,
-                                                 STRINGS, TIMPANI, TREMOLO_STRINGS, WARM_PAD, Profile)
+from services.ingest.demo.sound.profiles import (BRIGHT_PIANO, CELLO, CHOIR, CONTRABASS, HALO_PAD, PIANO, PROFILES,
+                                                 SLOW_STRINGS, STRINGS, TIMPANI, TREMOLO_STRINGS, WARM_PAD, Profile)
 
-COMPOSER_VERSION = "1"  # bump when the music changes: renders are cached by it
+COMPOSER_VERSION = "2"  # bump when the music changes: renders are cached by it
+# A share of every emotion's songs is played on the piano alone (no drums, no pad), so that a model
+# must hear the emotion in tempo, mode, register, loudness and articulation rather than in the band.
+SOLO_PIANO_SHARE = 0.35
+_PIANO_PATTERNS = {"pad": "broken", "tremolo": "arpeggio_up", "power_chug": "block_eighths", "cluster": "block_half"}
 DRUM_NOTES = {"kick": 36, "stick": 37, "snare": 38, "hat": 42, "open_hat": 46, "ride": 51, "crash": 49,
               "tom_low": 41, "tom_mid": 45, "tom_high": 48}
 
@@ -168,16 +172,23 @@ def compose(song_id: int, emotion: str, seconds: float = 30.0) -> pretty_midi.Pr
     mode = _pick(rng, profile.modes)
     root = int(rng.integers(profile.root[0], profile.root[1] + 1))
     score = Score(rng, profile, tempo)
-    melody = score.instrument(_pick(rng, profile.melody))
-    harmony = score.instrument(_pick(rng, [p for p in profile.harmony if p != melody.program] or profile.harmony))
-    bass = score.instrument(_pick(rng, profile.bass))
+    solo = rng.random() < SOLO_PIANO_SHARE
+    if solo:  # both hands of one piano: melody, accompaniment and bass on the same instrument
+        piano = _pick(rng, (PIANO, PIANO, BRIGHT_PIANO))
+        melody, harmony, bass = (score.instrument(piano) for _ in range(3))
+    else:
+        melody = score.instrument(_pick(rng, profile.melody))
+        harmony = score.instrument(_pick(rng, [p for p in profile.harmony if p != melody.program] or profile.harmony))
+        bass = score.instrument(_pick(rng, profile.bass))
     pattern = _pick(rng, profile.accompaniment)
     if harmony.program == TREMOLO_STRINGS:
         pattern = "tremolo"
-    drum_style = _pick(rng, profile.drums)
+    if solo:
+        pattern = _PIANO_PATTERNS.get(pattern, pattern)
+    drum_style = "none" if solo else _pick(rng, profile.drums)
     kit = score.instrument(0, drum=True) if drum_style != "none" else None
     pad = None
-    if rng.random() < 0.45 and pattern not in ("pad", "tremolo"):
+    if not solo and rng.random() < 0.45 and pattern not in ("pad", "tremolo"):
         pad = score.instrument(_pick(rng, (SLOW_STRINGS, WARM_PAD, CHOIR, STRINGS, HALO_PAD)))
     progressions = [_pick(rng, profile.progressions), _pick(rng, profile.progressions)]
     base_velocity = float(rng.uniform(*profile.velocity))
