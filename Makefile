@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PROTOS := $(wildcard protos/moodtune/v1/*.proto)
 
-.PHONY: help setup setup-dev run test proto model compare bench load clean
+.PHONY: help setup setup-dev run test proto model audio-model compare bench load clean
 
 help:
 	@echo "make run    start moodtune on this machine (prints the page's URL)"
@@ -13,6 +13,7 @@ help:
 	@echo "make setup  install what serving needs into .venv (setup-dev: training and tests too)"
 	@echo "make proto  regenerate the Python gRPC code from protos/"
 	@echo "make model  rebuild the shipped model in models/ from the corpora"
+	@echo "make audio-model  rebuild the shipped audio model from the demo's generated sound (MELS=DIR SONGS=song_meta.json: a Kakao Arena download)"
 	@echo "make bench  run the benchmarks in bench/ (about an hour: two 700,000-song loads)"
 	@echo "make load   a bounded load test of the whole stack on loopback"
 
@@ -37,6 +38,16 @@ proto: setup-dev
 model: setup-dev
 	$(PY) -m training.build $(MODEL_ARGS)
 
+# The audio model (mels -> emotion + 512-d embedding). Default: the demo catalog's generated sound with
+# the lyrics teacher -> models/moodtune-audio-cnn-demo. MELS=DIR SONGS=song_meta.json [TEACHER=vectors.json]
+# trains the same model on a Kakao Arena download into models/moodtune-audio-cnn-kakao.
+audio-model: setup-dev
+ifdef MELS
+	$(PY) -m training.audio.build --mels $(MELS) --songs $(SONGS) $(if $(TEACHER),--teacher $(TEACHER)) --out $(or $(OUT),models/moodtune-audio-cnn-kakao) $(AUDIO_ARGS)
+else
+	$(PY) -m training.audio.build $(AUDIO_ARGS)
+endif
+
 # Issue 8's comparison: configurations side by side -> docs/model-comparison.md (hours on 2 CPU cores).
 compare: setup-dev
 	$(PY) -m training.compare $(COMPARE_ARGS)
@@ -48,6 +59,7 @@ bench: setup-dev
 	$(PY) -m bench.classifier
 	$(PY) -m bench.ingest
 	$(PY) -m bench.recommend
+	$(PY) -m bench.audio
 
 clean:
 	rm -rf $(VENV) .pytest_cache .moodtune

@@ -11,7 +11,7 @@ python=${PYTHON:-python3}
 
 case "$profile" in
   serve) extras="" ; apt_packages="" ;;
-  dev)   extras="[train,dev]" ; apt_packages="redis-server chromium fonts-nanum espeak-ng" ;;
+  dev)   extras="[train,dev]" ; apt_packages="redis-server chromium fonts-nanum espeak-ng fluidsynth fluid-soundfont-gm sox libsox-fmt-base" ;;
   *) echo "usage: $0 serve|dev" >&2; exit 2 ;;
 esac
 

@@ -1,6 +1,7 @@
 """The `moodtune` command line.
 
     moodtune classify [TEXT ...] [--lyrics] [--server HOST:PORT] [--model DIR]
+    moodtune classify --mel F.npy ... | --audio F ... [--embedding] [--server HOST:PORT] [--audio-model DIR]
     moodtune ingest --songs song_meta.json [--genres genre_gn_all.json] [--base-url URL] | --demo
     moodtune recommend [TEXT | --speech FILE] [--mode regulate] [--target joy] [--limit N] [--json]
                        [--server HOST:PORT]
@@ -31,11 +32,51 @@ def _chunks(lines: Iterable[str], size: int) -> Iterator[list[str]]:
         yield chunk
 
 
+def _audio_input(path: str, is_mel: bool):
+    """A file as an AudioInput; ValueError saying what is wrong with it."""
+    import numpy as np
+
+    from services.classifier.audio_core import AudioInput
+
+    try:
+        if is_mel:
+            return AudioInput(mel=np.load(path, allow_pickle=False))
+        return AudioInput(audio=Path(path).read_bytes(), format=Path(path).suffix)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read {'a mel from ' if is_mel else ''}{path}: {exc}") from exc
+
+
+def cmd_classify_audio(args: argparse.Namespace, classifier) -> int:
+    """One JSON line per file; a bad file is reported on stderr and makes the exit status 2."""
+    from services.classifier.core import LimitError
+
+    paths: Iterable[str] = args.texts or (line.strip() for line in sys.stdin if line.strip())
+    status = 0
+    for path in paths:
+        try:
+            (result,) = classifier.classify_audio([_audio_input(path, args.mel)])
+        except (LimitError, ValueError) as exc:  # one file per call: its index says nothing
+            print(f"moodtune: {path}: {str(exc).removeprefix('items[0]: ')}", file=sys.stderr)
+            status = 2
+            continue
+        except grpc.RpcError as exc:
+            print(f"moodtune: {path}: classifier at {args.server}: {exc.code().name}: {exc.details()}", file=sys.stderr)
+            status = 2 if exc.code() == grpc.StatusCode.INVALID_ARGUMENT else 1
+            continue
+        line = {"file": path, "label": result.label, "probabilities": result.as_dict(), "frames": result.frames}
+        if args.embedding:
+            line["embedding"] = [round(v, 6) for v in result.embedding]
+        print(json.dumps(line, ensure_ascii=False), flush=True)
+    return status
+
+
 def cmd_classify(args: argparse.Namespace) -> int:
     from services.classifier.client import connect
     from services.classifier.core import LimitError, TextKind
 
     overrides = {"model_dir": args.model} if args.model else {}
+    if args.audio_model:
+        overrides["audio_model_dir"] = args.audio_model
     settings = ClassifierSettings(**overrides)
     kind = TextKind.LYRICS if args.lyrics else TextKind.UTTERANCE
     if args.texts:
@@ -47,6 +88,14 @@ def cmd_classify(args: argparse.Namespace) -> int:
     except Exception as exc:  # a missing or broken artifact: say what, not a traceback
         print(f"moodtune: cannot load the classifier: {exc}", file=sys.stderr)
         return 1
+    if args.mel or args.audio:
+        try:
+            return cmd_classify_audio(args, classifier)
+        except Exception as exc:  # no audio model, a broken artifact: say what
+            print(f"moodtune: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            classifier.close()
     try:
         for chunk in _chunks(inputs, settings.classifier_max_texts):
             for text, result in zip(chunk, classifier.classify(chunk, kind)):
@@ -297,6 +346,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     classify.add_argument("--server", metavar="HOST:PORT", help="call a running classifier service")
     classify.add_argument("--model", metavar="DIR", help="model artifact directory (in-process only)")
+    sound = classify.add_mutually_exclusive_group()
+    sound.add_argument("--mel", action="store_true",
+                       help="the inputs are .npy files of (48, T) dB mel frames (Kakao Arena's layout)")
+    sound.add_argument("--audio", action="store_true", help="the inputs are audio files (wav, flac, ogg, mp3, ...)")
+    classify.add_argument("--embedding", action="store_true", help="--mel/--audio: add the 512-d sound embedding")
+    classify.add_argument("--audio-model", metavar="DIR", help="audio model artifact directory (in-process only)")
     classify.set_defaults(func=cmd_classify)
 
     ingest = commands.add_parser("ingest", help="crawl a song list, label the lyrics, store them in Qdrant")

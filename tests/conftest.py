@@ -60,3 +60,11 @@ def shipped_speech(tmp_path_factory):
     """The real speech service with the Korean Vosk model, for the whole session."""
     with speech_service(tmp_path_factory.mktemp("speech")) as service:
         yield service
+
+
+@pytest.fixture(scope="session")
+def tiny_audio_model_dir(tmp_path_factory):
+    """A tiny audio model artifact trained on synthetic mels through training/audio (seconds)."""
+    from tests.support.tiny_audio import build_tiny_audio_artifact
+
+    return build_tiny_audio_artifact(tmp_path_factory.mktemp("tiny-audio-model"))

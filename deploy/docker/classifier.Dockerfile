@@ -35,6 +35,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     MOODTUNE_MODEL_DIR=/app/models/moodtune-ko-e5-small \
+    MOODTUNE_AUDIO_MODEL_DIR=/app/models/moodtune-audio-cnn-demo \
     MOODTUNE_CLASSIFIER_LISTEN="[::]:50051" \
     MOODTUNE_CLASSIFIER_METRICS_PORT=9101
 # A fixed numeric uid, so Kubernetes can check runAsNonRoot; its home is the only writable place.
@@ -44,6 +45,7 @@ RUN groupadd --system --gid 10001 moodtune \
 COPY --from=builder /opt/venv /opt/venv
 COPY --from=builder /app /app
 COPY models/moodtune-ko-e5-small/ /app/models/moodtune-ko-e5-small/
+COPY models/moodtune-audio-cnn-demo/ /app/models/moodtune-audio-cnn-demo/
 WORKDIR /var/lib/moodtune
 USER 10001:10001
 EXPOSE 50051 9101

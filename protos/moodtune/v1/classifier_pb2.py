@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from moodtune.v1 import emotion_pb2 as moodtune_dot_v1_dot_emotion__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cmoodtune/v1/classifier.proto\x12\x0bmoodtune.v1\x1a\x19moodtune/v1/emotion.proto\"E\n\x0f\x43lassifyRequest\x12\r\n\x05texts\x18\x01 \x03(\t\x12#\n\x04kind\x18\x02 \x01(\x0e\x32\x15.moodtune.v1.TextKind\"`\n\x0e\x43lassifyResult\x12*\n\x06scores\x18\x01 \x01(\x0b\x32\x1a.moodtune.v1.EmotionScores\x12\x11\n\thighlight\x18\x02 \x01(\t\x12\x0f\n\x07windows\x18\x03 \x01(\x05\"W\n\x10\x43lassifyResponse\x12,\n\x07results\x18\x01 \x03(\x0b\x32\x1b.moodtune.v1.ClassifyResult\x12\x15\n\rmodel_version\x18\x02 \x01(\t\"\x15\n\x13GetModelInfoRequest\"\xd0\x01\n\nEvaluation\x12\r\n\x05split\x18\x01 \x01(\t\x12\x10\n\x08\x65xamples\x18\x02 \x01(\x05\x12\x10\n\x08macro_f1\x18\x03 \x01(\x01\x12\x10\n\x08\x61\x63\x63uracy\x18\x04 \x01(\x01\x12\x0b\n\x03\x65\x63\x65\x18\x05 \x01(\x01\x12=\n\x0c\x66\x31_per_class\x18\x06 \x03(\x0b\x32\'.moodtune.v1.Evaluation.F1PerClassEntry\x1a\x31\n\x0f\x46\x31PerClassEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\xc0\x01\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x0e\n\x06labels\x18\x03 \x03(\t\x12\x12\n\nmax_length\x18\x04 \x01(\x05\x12\x10\n\x08\x62\x61\x63kbone\x18\x05 \x01(\t\x12,\n\x0b\x65valuations\x18\x06 \x03(\x0b\x32\x17.moodtune.v1.Evaluation\x12\x1a\n\x12\x65xecution_provider\x18\x07 \x01(\t\x12\x14\n\x0cinput_prefix\x18\x08 \x01(\t*T\n\x08TextKind\x12\x19\n\x15TEXT_KIND_UNSPECIFIED\x10\x00\x12\x17\n\x13TEXT_KIND_UTTERANCE\x10\x01\x12\x14\n\x10TEXT_KIND_LYRICS\x10\x02\x32\xa6\x01\n\x11\x45motionClassifier\x12G\n\x08\x43lassify\x12\x1c.moodtune.v1.ClassifyRequest\x1a\x1d.moodtune.v1.ClassifyResponse\x12H\n\x0cGetModelInfo\x12 .moodtune.v1.GetModelInfoRequest\x1a\x16.moodtune.v1.ModelInfoB*\n\x0eio.moodtune.v1P\x01Z\x16moodtune/v1;moodtunev1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cmoodtune/v1/classifier.proto\x12\x0bmoodtune.v1\x1a\x19moodtune/v1/emotion.proto\"E\n\x0f\x43lassifyRequest\x12\r\n\x05texts\x18\x01 \x03(\t\x12#\n\x04kind\x18\x02 \x01(\x0e\x32\x15.moodtune.v1.TextKind\"`\n\x0e\x43lassifyResult\x12*\n\x06scores\x18\x01 \x01(\x0b\x32\x1a.moodtune.v1.EmotionScores\x12\x11\n\thighlight\x18\x02 \x01(\t\x12\x0f\n\x07windows\x18\x03 \x01(\x05\"W\n\x10\x43lassifyResponse\x12,\n\x07results\x18\x01 \x03(\x0b\x32\x1b.moodtune.v1.ClassifyResult\x12\x15\n\rmodel_version\x18\x02 \x01(\t\"\x15\n\x13GetModelInfoRequest\"\xd0\x01\n\nEvaluation\x12\r\n\x05split\x18\x01 \x01(\t\x12\x10\n\x08\x65xamples\x18\x02 \x01(\x05\x12\x10\n\x08macro_f1\x18\x03 \x01(\x01\x12\x10\n\x08\x61\x63\x63uracy\x18\x04 \x01(\x01\x12\x0b\n\x03\x65\x63\x65\x18\x05 \x01(\x01\x12=\n\x0c\x66\x31_per_class\x18\x06 \x03(\x0b\x32\'.moodtune.v1.Evaluation.F1PerClassEntry\x1a\x31\n\x0f\x46\x31PerClassEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\xec\x01\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x0e\n\x06labels\x18\x03 \x03(\t\x12\x12\n\nmax_length\x18\x04 \x01(\x05\x12\x10\n\x08\x62\x61\x63kbone\x18\x05 \x01(\t\x12,\n\x0b\x65valuations\x18\x06 \x03(\x0b\x32\x17.moodtune.v1.Evaluation\x12\x1a\n\x12\x65xecution_provider\x18\x07 \x01(\t\x12\x14\n\x0cinput_prefix\x18\x08 \x01(\t\x12*\n\x05\x61udio\x18\t \x01(\x0b\x32\x1b.moodtune.v1.AudioModelInfo\":\n\tMelFrames\x12\r\n\x05\x62\x61nds\x18\x01 \x01(\x05\x12\x0e\n\x06\x66rames\x18\x02 \x01(\x05\x12\x0e\n\x06values\x18\x03 \x03(\x02\",\n\x0c\x45ncodedAudio\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x0e\n\x06\x66ormat\x18\x02 \x01(\t\"h\n\tAudioItem\x12%\n\x03mel\x18\x01 \x01(\x0b\x32\x16.moodtune.v1.MelFramesH\x00\x12*\n\x05\x61udio\x18\x02 \x01(\x0b\x32\x19.moodtune.v1.EncodedAudioH\x00\x42\x08\n\x06source\"=\n\x14\x43lassifyAudioRequest\x12%\n\x05items\x18\x01 \x03(\x0b\x32\x16.moodtune.v1.AudioItem\"\\\n\x0b\x41udioResult\x12*\n\x06scores\x18\x01 \x01(\x0b\x32\x1a.moodtune.v1.EmotionScores\x12\x11\n\tembedding\x18\x02 \x03(\x02\x12\x0e\n\x06\x66rames\x18\x03 \x01(\x05\"Y\n\x15\x43lassifyAudioResponse\x12)\n\x07results\x18\x01 \x03(\x0b\x32\x18.moodtune.v1.AudioResult\x12\x15\n\rmodel_version\x18\x02 \x01(\t\"\xa7\x02\n\x0e\x41udioModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x0e\n\x06labels\x18\x03 \x03(\t\x12\x15\n\rembedding_dim\x18\x04 \x01(\x05\x12\r\n\x05\x62\x61nds\x18\x05 \x01(\x05\x12\x13\n\x0bsample_rate\x18\x06 \x01(\x05\x12\x10\n\x08hop_size\x18\x07 \x01(\x05\x12\x0e\n\x06\x66rames\x18\x08 \x01(\x05\x12\x12\n\nmin_frames\x18\t \x01(\x05\x12\x15\n\rdb_convention\x18\n \x01(\t\x12\x14\n\x0cquantization\x18\x0b \x01(\t\x12\x1a\n\x12\x65xecution_provider\x18\x0c \x01(\t\x12,\n\x0b\x65valuations\x18\r \x03(\x0b\x32\x17.moodtune.v1.Evaluation*T\n\x08TextKind\x12\x19\n\x15TEXT_KIND_UNSPECIFIED\x10\x00\x12\x17\n\x13TEXT_KIND_UTTERANCE\x10\x01\x12\x14\n\x10TEXT_KIND_LYRICS\x10\x02\x32\xfe\x01\n\x11\x45motionClassifier\x12G\n\x08\x43lassify\x12\x1c.moodtune.v1.ClassifyRequest\x1a\x1d.moodtune.v1.ClassifyResponse\x12H\n\x0cGetModelInfo\x12 .moodtune.v1.GetModelInfoRequest\x1a\x16.moodtune.v1.ModelInfo\x12V\n\rClassifyAudio\x12!.moodtune.v1.ClassifyAudioRequest\x1a\".moodtune.v1.ClassifyAudioResponseB*\n\x0eio.moodtune.v1P\x01Z\x16moodtune/v1;moodtunev1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,8 +35,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._serialized_options = b'\n\016io.moodtune.v1P\001Z\026moodtune/v1;moodtunev1'
   _globals['_EVALUATION_F1PERCLASSENTRY']._loaded_options = None
   _globals['_EVALUATION_F1PERCLASSENTRY']._serialized_options = b'8\001'
-  _globals['_TEXTKIND']._serialized_start=759
-  _globals['_TEXTKIND']._serialized_end=843
+  _globals['_TEXTKIND']._serialized_start=1561
+  _globals['_TEXTKIND']._serialized_end=1645
   _globals['_CLASSIFYREQUEST']._serialized_start=72
   _globals['_CLASSIFYREQUEST']._serialized_end=141
   _globals['_CLASSIFYRESULT']._serialized_start=143
@@ -50,7 +50,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EVALUATION_F1PERCLASSENTRY']._serialized_start=513
   _globals['_EVALUATION_F1PERCLASSENTRY']._serialized_end=562
   _globals['_MODELINFO']._serialized_start=565
-  _globals['_MODELINFO']._serialized_end=757
-  _globals['_EMOTIONCLASSIFIER']._serialized_start=846
-  _globals['_EMOTIONCLASSIFIER']._serialized_end=1012
+  _globals['_MODELINFO']._serialized_end=801
+  _globals['_MELFRAMES']._serialized_start=803
+  _globals['_MELFRAMES']._serialized_end=861
+  _globals['_ENCODEDAUDIO']._serialized_start=863
+  _globals['_ENCODEDAUDIO']._serialized_end=907
+  _globals['_AUDIOITEM']._serialized_start=909
+  _globals['_AUDIOITEM']._serialized_end=1013
+  _globals['_CLASSIFYAUDIOREQUEST']._serialized_start=1015
+  _globals['_CLASSIFYAUDIOREQUEST']._serialized_end=1076
+  _globals['_AUDIORESULT']._serialized_start=1078
+  _globals['_AUDIORESULT']._serialized_end=1170
+  _globals['_CLASSIFYAUDIORESPONSE']._serialized_start=1172
+  _globals['_CLASSIFYAUDIORESPONSE']._serialized_end=1261
+  _globals['_AUDIOMODELINFO']._serialized_start=1264
+  _globals['_AUDIOMODELINFO']._serialized_end=1559
+  _globals['_EMOTIONCLASSIFIER']._serialized_start=1648
+  _globals['_EMOTIONCLASSIFIER']._serialized_end=1902
 # @@protoc_insertion_point(module_scope)

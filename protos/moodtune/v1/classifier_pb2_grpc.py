@@ -44,6 +44,11 @@ class EmotionClassifierStub:
                 request_serializer=moodtune_dot_v1_dot_classifier__pb2.GetModelInfoRequest.SerializeToString,
                 response_deserializer=moodtune_dot_v1_dot_classifier__pb2.ModelInfo.FromString,
                 _registered_method=True)
+        self.ClassifyAudio = channel.unary_unary(
+                '/moodtune.v1.EmotionClassifier/ClassifyAudio',
+                request_serializer=moodtune_dot_v1_dot_classifier__pb2.ClassifyAudioRequest.SerializeToString,
+                response_deserializer=moodtune_dot_v1_dot_classifier__pb2.ClassifyAudioResponse.FromString,
+                _registered_method=True)
 
 
 class EmotionClassifierServicer:
@@ -59,7 +64,21 @@ class EmotionClassifierServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetModelInfo(self, request, context):
-        """Describes the loaded model: name, version, labels and evaluation figures.
+        """Describes the loaded models: name, version, labels and evaluation figures
+        of the text model, and of the audio model in `audio` when one is loaded.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ClassifyAudio(self, request, context):
+        """Hears a batch of songs: each item is a (48, T) dB mel (Kakao Arena's
+        layout) or an encoded audio file, answered with six emotion probabilities
+        and a 512-d sound embedding. Errors: INVALID_ARGUMENT for an empty batch,
+        more items than the server's limit, a mel of the wrong shape, too few
+        frames (< 2 s), NaN/inf values, or audio that is empty, too large or not
+        decodable (the message names the offending index); FAILED_PRECONDITION
+        when the server has no audio model.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -77,6 +96,11 @@ def add_EmotionClassifierServicer_to_server(servicer, server):
                     servicer.GetModelInfo,
                     request_deserializer=moodtune_dot_v1_dot_classifier__pb2.GetModelInfoRequest.FromString,
                     response_serializer=moodtune_dot_v1_dot_classifier__pb2.ModelInfo.SerializeToString,
+            ),
+            'ClassifyAudio': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClassifyAudio,
+                    request_deserializer=moodtune_dot_v1_dot_classifier__pb2.ClassifyAudioRequest.FromString,
+                    response_serializer=moodtune_dot_v1_dot_classifier__pb2.ClassifyAudioResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -133,6 +157,33 @@ class EmotionClassifier:
             '/moodtune.v1.EmotionClassifier/GetModelInfo',
             moodtune_dot_v1_dot_classifier__pb2.GetModelInfoRequest.SerializeToString,
             moodtune_dot_v1_dot_classifier__pb2.ModelInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ClassifyAudio(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/moodtune.v1.EmotionClassifier/ClassifyAudio',
+            moodtune_dot_v1_dot_classifier__pb2.ClassifyAudioRequest.SerializeToString,
+            moodtune_dot_v1_dot_classifier__pb2.ClassifyAudioResponse.FromString,
             options,
             channel_credentials,
             insecure,
