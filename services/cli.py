@@ -4,6 +4,7 @@
     moodtune ingest --songs song_meta.json [--genres genre_gn_all.json] [--base-url URL] | --demo
     moodtune recommend [TEXT] [--mode regulate] [--target joy] [--limit N] [--json] [--server HOST:PORT]
     moodtune serve classifier|recommender|gateway
+    moodtune catalog info [--at PATH|URL] | copy --from PATH|URL --to PATH|URL
 """
 
 from __future__ import annotations
@@ -217,6 +218,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run a service until SIGTERM")
     serve.add_argument("service", choices=["classifier", "recommender", "gateway"])
     serve.set_defaults(func=cmd_serve)
+
+    from services.cli_catalog import add_commands as add_catalog_commands
+
+    add_catalog_commands(commands)
     return parser
 
 

@@ -7,17 +7,14 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import grpc
 import numpy as np
 from prometheus_client import Counter
-from qdrant_client import QdrantClient, models
 
 from services.classifier.client import Classifier
-from services.common import catalog
-from services.common.catalog import CatalogUnavailable, Genre, Song
+from services.common.catalog import CatalogStore, CatalogUnavailable, Genre, SearchFilter, Song
 from services.common.labels import EMOTIONS, INDEX
 from services.recommender import ranking
 from services.recommender.cache import Cache, normalise_text
@@ -55,17 +52,9 @@ class Filter:
     year_to: int = 0
     exclude: tuple[int, ...] = ()
 
-    def qdrant(self, extra_exclude: set[int] = frozenset()) -> models.Filter | None:
-        must, must_not = [], []
-        if self.genres:
-            must.append(models.FieldCondition(key="genres[].code", match=models.MatchAny(any=list(self.genres))))
-        if self.year_from or self.year_to:
-            must.append(models.FieldCondition(key="issue_year", range=models.Range(
-                gte=self.year_from or None, lte=self.year_to or None)))
-        excluded = set(self.exclude) | set(extra_exclude)
-        if excluded:
-            must_not.append(models.HasIdCondition(has_id=sorted(excluded)))
-        return models.Filter(must=must, must_not=must_not) if must or must_not else None
+    def search_filter(self, extra_exclude: set[int] = frozenset()) -> SearchFilter:
+        return SearchFilter(tuple(self.genres), self.year_from, self.year_to,
+                            frozenset(self.exclude) | frozenset(extra_exclude))
 
 
 @dataclass(frozen=True)
@@ -137,11 +126,9 @@ def _song_from_json(raw: dict) -> Song:
 @dataclass
 class Recommender:
     classifier: Classifier
-    qdrant: QdrantClient
+    catalog: CatalogStore
     cache: Cache
     pool_size: int = 60
-    # The embedded Qdrant is one in-process store: calls into it are serialised.
-    _qdrant_lock: threading.Lock = field(default_factory=threading.Lock)
 
     # --- classification --------------------------------------------------------------------
 
@@ -165,21 +152,21 @@ class Recommender:
 
     # --- Qdrant ------------------------------------------------------------------------------
 
-    def _search(self, vectors: list[np.ndarray], limit: int, qfilter: models.Filter | None) -> list[list[Song]]:
-        requests = [models.QueryRequest(query=list(map(float, v)), using=catalog.VECTOR, limit=limit,
-                                        filter=qfilter, with_payload=True, with_vector=True) for v in vectors]
+    def _search(self, vectors: list[np.ndarray], limit: int, qfilter: SearchFilter) -> list[list[Song]]:
         QDRANT_QUERIES.inc()
         try:
-            with self._qdrant_lock:
-                responses = self.qdrant.query_batch_points(catalog.COLLECTION, requests=requests)
-        except Exception as exc:  # connection refused, timeouts, a missing collection
+            results = self.catalog.search(vectors, limit, qfilter)
+        except CatalogUnavailable:
+            raise
+        except Exception as exc:  # anything else the engine raises: still "the catalog is down" to callers
             raise CatalogUnavailable(f"the catalog (Qdrant) is unavailable: {exc}") from exc
-        return [[Song.from_point(p) for p in response.points] for response in responses]
+        return [[hit.song for hit in hits] for hits in results]
 
     def song(self, song_id: int) -> Song:
         try:
-            with self._qdrant_lock:
-                songs = catalog.get(self.qdrant, [song_id])
+            songs = self.catalog.retrieve([song_id])
+        except CatalogUnavailable:
+            raise
         except Exception as exc:
             raise CatalogUnavailable(f"the catalog (Qdrant) is unavailable: {exc}") from exc
         if not songs:
@@ -192,7 +179,7 @@ class Recommender:
         cached = self.cache.get_pool(version, request.pool_key())
         if cached is not None:
             return [[_song_from_json(s) for s in pool] for pool in cached], True
-        qfilter = request.filter.qdrant()
+        qfilter = request.filter.search_filter()
         if request.mode == MATCH:
             pools = self._search([current], max(self.pool_size, request.limit * 4), qfilter)
         else:
@@ -217,7 +204,7 @@ class Recommender:
             vectors = [current] if request.mode == MATCH else ranking.regulate_aims(
                 current, INDEX[request.target], request.limit)
             size = max(self.pool_size, request.limit * 4) if request.mode == MATCH else request.limit * 3
-            pools = self._search(vectors, size, request.filter.qdrant(excluded))
+            pools = self._search(vectors, size, request.filter.search_filter(excluded))
 
         by_id = {s.song_id: s for pool in pools for s in pool}
         candidates = [[ranking.Candidate(s.song_id, np.asarray(s.probabilities), tuple(s.artists)) for s in pool]
