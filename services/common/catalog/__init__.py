@@ -72,22 +72,20 @@ def migrate_local_mode(path: Path) -> CopyResult:
     print(f"moodtune: {path} holds a catalog from an earlier version (qdrant-client local mode); migrating it "
           f"into the embedded engine (Qdrant Edge), the old store kept as {backup}", file=sys.stderr)
     path.rename(backup)
+    source = None
     try:
         source = ClientStore.local_mode(backup)
-    except CatalogUnavailable:
-        backup.rename(path)
-        raise
-    try:
         with EdgeStore(path) as target:
             result = copy_catalog(source, target, progress=progress_bar("moodtune: migrating"))
     except BaseException as exc:
-        source.close()
+        if source is not None:
+            source.close()
         shutil.rmtree(path, ignore_errors=True)
         backup.rename(path)
         if isinstance(exc, CatalogUnavailable):
             raise CatalogUnavailable(
-                f"{exc}. The old store is back at {path}; rebuild instead with: "
-                f"mv {path} {backup} && moodtune ingest --demo (or your --songs)") from exc
+                f"{exc}. The old store is back at {path}; to rebuild the catalog instead: "
+                f"mv {path} {backup} && moodtune ingest --demo (or --songs with your song list)") from exc
         raise
     source.close()
     print(f"moodtune: migrated {result.target_count} songs into {path}", file=sys.stderr)

@@ -68,6 +68,8 @@ class ClientStore(CatalogStore):
             client = QdrantClient(location=":memory:") if location == ":memory:" else QdrantClient(path=location)
         except RuntimeError as exc:  # qdrant-client's lock: another process has the store open
             raise CatalogUnavailable(f"the local-mode store at {location} is open in another process ({exc})") from exc
+        except Exception as exc:  # a damaged store: unreadable SQLite, broken meta.json
+            raise CatalogUnavailable(f"the local-mode store at {location} cannot be read: {exc}") from exc
         return cls(client, "qdrant-local-mode", location)
 
     def _call(self, what: str, fn, *args, **kwargs):
