@@ -87,10 +87,14 @@ class Cache:
     # --- caches ------------------------------------------------------------------------------
 
     def catalog_version(self) -> str:
+        return self.known_catalog_version() or "0"
+
+    def known_catalog_version(self) -> str | None:
+        """The catalog version, or None when Redis did not answer (then nothing may be cached by it)."""
         from services.common.catalog_version import KEY
 
-        value = self._try(lambda: self.client.get(KEY), None)
-        return value.decode() if value else "0"
+        value = self._try(lambda: self.client.get(KEY) or b"0", None)
+        return value.decode() if value is not None else None
 
     def get_classification(self, model_version: str, text: str) -> list[float] | None:
         key = f"{NS}cls:{model_version}:{digest(normalise_text(text))}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 
 import grpc
 import numpy as np
@@ -18,11 +18,14 @@ from services.common.catalog import CatalogStore, CatalogUnavailable, Genre, Sea
 from services.common.labels import EMOTIONS, INDEX
 from services.recommender import ranking
 from services.recommender.cache import Cache, normalise_text
+from services.recommender.local_cache import LocalCache
 
 log = logging.getLogger(__name__)
 
 CLASSIFIER_CALLS = Counter("moodtune_recommender_classifier_calls_total", "sentences sent to the classifier")
 QDRANT_QUERIES = Counter("moodtune_recommender_qdrant_queries_total", "searches sent to Qdrant")
+LOCAL_HITS = Counter("moodtune_recommender_local_cache_hits_total",
+                     "user-less requests answered from the in-process cache of final picks")
 
 MATCH, REGULATE = "match", "regulate"
 FEEDBACK_KINDS = ("liked", "disliked", "skipped")
@@ -129,6 +132,12 @@ class Recommender:
     catalog: CatalogStore
     cache: Cache
     pool_size: int = 60
+    local_cache_size: int = 4096
+    # Final picks of user-less requests; only ever filled while Redis answers the catalog version.
+    _final: LocalCache[Result] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._final = LocalCache(self.local_cache_size, self.cache.pool_ttl_s)
 
     # --- classification --------------------------------------------------------------------
 
@@ -190,9 +199,21 @@ class Recommender:
 
     def recommend(self, request: Request) -> Result:
         request = request.validated()
+        known_version = self.cache.known_catalog_version()
+        # Personal picks depend on the user's state; everyone else asking the same gets the same answer.
+        final_key = None if request.user_id or known_version is None else (
+            known_version, self.classifier.model_version, request.pool_key())
+        if final_key is not None and (hit := self._final.get(final_key)) is not None:
+            LOCAL_HITS.inc()
+            return replace(hit, cached=True)
+        result = self._recommend(request, known_version or "0")
+        if final_key is not None:
+            self._final.put(final_key, result)
+        return result
+
+    def _recommend(self, request: Request, version: str) -> Result:
         probabilities, model_version, classification_cached = self.classify(request.text)
         current = np.asarray(probabilities)
-        version = self.cache.catalog_version()
         pools, pool_cached = self._pools(request, current, version)
 
         liked, disliked, recent = self.cache.user_state(request.user_id) if request.user_id else ({}, set(), [])
