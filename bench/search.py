@@ -73,6 +73,9 @@ def one(engine: str, size: int, queries: int) -> dict:
     vectors = catalog_vectors(size)
     qs = probes(queries)
     truth = exact_top(vectors, qs)
+    from services.common.catalog.client import ClientStore
+    from services.common.catalog.edge import EdgeStore
+
     base = rss_mb()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
@@ -85,9 +88,6 @@ def one(engine: str, size: int, queries: int) -> dict:
                 return [int(i) + 1 for i in top[np.argsort(-scores[top])]]
             store = None
         else:
-            from services.common.catalog.client import ClientStore
-            from services.common.catalog.edge import EdgeStore
-
             store = EdgeStore(Path(tmp) / "edge") if engine == "edge" else ClientStore.local_mode(Path(tmp) / "local")
             load_store(store, vectors)
 

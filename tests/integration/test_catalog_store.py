@@ -164,16 +164,27 @@ def test_a_named_vector_added_later_joins_an_existing_store(tmp_path):
         assert hit.song_id == 1
 
 
-def test_an_edge_store_keeps_its_points_after_bulk_indexing_and_reopening(tmp_path):
-    big = songs(3000, seed=2)
+@pytest.mark.slow
+def test_a_bulk_load_builds_the_index_and_a_reopened_store_keeps_it(tmp_path):
+    """Above ~20,000 songs the embedded store searches an HNSW graph: built once after the bulk load."""
+    n = 30_000
+    vectors = np.random.default_rng(2).dirichlet(np.full(6, 0.5), size=n)
     with EdgeStore(tmp_path / "edge") as s:
         s.ensure_schema()
-        for start in range(0, len(big), 1000):
-            s.upsert(big[start:start + 1000])
+        for start in range(0, n, 10_000):
+            s.upsert_points([catalog.StoredPoint(start + i + 1, {"emotion": v.tolist()}, {"issue_year": 2000})
+                             for i, v in enumerate(vectors[start:start + 10_000])])
+        assert s.info().indexed != "yes"  # batches never build it
         s.finish_bulk_load()
-        before = [h.song_id for h in s.search([PROBES[0]], 60)[0]]
+        assert s.info().indexed == "yes" and s.info().indexed_vectors == n
+        before = [h.song_id for h in s.search(list(PROBES), 60, with_songs=False)[0]]
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    q = PROBES[0] / np.linalg.norm(PROBES[0])
+    exact = set((np.argsort(-(unit @ q))[:60] + 1).tolist())
+    assert len(exact & set(before)) >= 59  # approximate, but (nearly) exact in 6 dimensions
     with EdgeStore(tmp_path / "edge") as s:
-        assert s.count() == 3000 and [h.song_id for h in s.search([PROBES[0]], 60)[0]] == before
+        assert s.count() == n and s.info().indexed == "yes"
+        assert [h.song_id for h in s.search(list(PROBES), 60, with_songs=False)[0]] == before
 
 
 def test_a_second_process_gets_a_clear_error_not_a_crash(tmp_path):

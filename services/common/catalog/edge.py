@@ -23,6 +23,10 @@ from services.common.catalog.store import CatalogStore
 log = logging.getLogger(__name__)
 
 CONFIG_FILE = "edge_config.json"  # what marks a directory as an Edge shard
+# Segments above this many KB of vectors get an HNSW index, and searches use it (below: exact scan,
+# which is faster there). 500 KB is ~20,000 songs of 6-d vectors; the engine's default (10 MB, ~400,000
+# songs) left a 100,000-song catalog on a scan slower than NumPy's (bench/search.py).
+INDEX_ABOVE_KB = 500
 _SCHEMA_TYPES = {"keyword": qe.PayloadSchemaType.Keyword, "integer": qe.PayloadSchemaType.Integer}
 
 
@@ -81,8 +85,11 @@ class EdgeStore(CatalogStore):
     def ensure_schema(self, vectors: dict[str, int] = VECTORS, shards: int = 1, replication_factor: int = 1) -> None:
         with self._lock:
             if self._shard is None:
-                config = qe.EdgeConfig(vectors={name: qe.EdgeVectorParams(size=size, distance=qe.Distance.Cosine)
-                                                for name, size in vectors.items()})
+                config = qe.EdgeConfig(
+                    vectors={name: qe.EdgeVectorParams(size=size, distance=qe.Distance.Cosine)
+                             for name, size in vectors.items()},
+                    hnsw_config=qe.HnswIndexConfig(m=16, ef_construct=100, full_scan_threshold=INDEX_ABOVE_KB),
+                    optimizers=qe.EdgeOptimizersConfig(indexing_threshold=INDEX_ABOVE_KB))
                 self._shard = self._call(qe.EdgeShard.create, str(self.path), config)
                 log.info("created the embedded catalog", extra={"path": str(self.path)})
             else:
