@@ -13,6 +13,8 @@
    call and one top-60 search (with payloads) measured alone, then the recommender over that store,
    uncached, at concurrency 1. Goal: its p50 <= 1.2x (classifier call + search).
 Search against catalog size (Edge vs local mode vs NumPy) is bench/search.py.
+"""
+
 from __future__ import annotations
 
 import argparse

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass, field, replace
+from types import EllipsisType
 
 import grpc
 import numpy as np
@@ -197,18 +198,31 @@ class Recommender:
         self.cache.set_pool(version, request.pool_key(), [[_song_to_json(s) for s in pool] for pool in pools])
         return pools, False
 
-    def recommend(self, request: Request) -> Result:
-        request = request.validated()
-        known_version = self.cache.known_catalog_version()
+    def _final_key(self, request: Request, known_version: str | None) -> tuple | None:
         # Personal picks depend on the user's state; everyone else asking the same gets the same answer.
-        final_key = None if request.user_id or known_version is None else (
-            known_version, self.classifier.model_version, request.pool_key())
-        if final_key is not None and (hit := self._final.get(final_key)) is not None:
-            LOCAL_HITS.inc()
-            return replace(hit, cached=True)
+        if request.user_id or known_version is None:
+            return None
+        return known_version, self.classifier.model_version, request.pool_key()
+
+    def cached_answer(self, request: Request, known_version: str | None) -> Result | None:
+        """The answer already given to this validated, user-less request under this catalog version."""
+        key = self._final_key(request, known_version)
+        hit = None if key is None else self._final.get(key)
+        if hit is None:
+            return None
+        LOCAL_HITS.inc()
+        return replace(hit, cached=True)
+
+    def recommend(self, request: Request, known_version: "str | None | EllipsisType" = ...) -> Result:
+        """`known_version`: the catalog version the caller has just read (None: Redis is down; ... = read it)."""
+        request = request.validated()
+        if known_version is ...:
+            known_version = self.cache.known_catalog_version()
+            if (hit := self.cached_answer(request, known_version)) is not None:
+                return hit
         result = self._recommend(request, known_version or "0")
-        if final_key is not None:
-            self._final.put(final_key, result)
+        if (key := self._final_key(request, known_version)) is not None:
+            self._final.put(key, result)
         return result
 
     def _recommend(self, request: Request, version: str) -> Result:
