@@ -41,12 +41,6 @@ def _filter(f: SearchFilter | None) -> models.Filter | None:
     return models.Filter(must=must or None, must_not=must_not or None)
 
 
-def _point(record) -> StoredPoint:
-    vector = record.vector
-    vectors = vector if isinstance(vector, dict) else ({"": vector} if vector else {})
-    return StoredPoint(int(record.id), {k: list(v) for k, v in vectors.items()}, dict(record.payload or {}))
-
-
 class ClientStore(CatalogStore):
     def __init__(self, client: QdrantClient, engine: str, location: str):
         self.client = client
@@ -121,15 +115,14 @@ class ClientStore(CatalogStore):
         requests = [models.QueryRequest(query=list(map(float, v)), using=using, limit=limit, filter=qfilter,
                                         with_payload=with_songs, with_vector=with_songs) for v in vectors]
         responses = self._call("search", self.client.query_batch_points, COLLECTION, requests=requests)
-        return [[Hit(int(p.id), p.score, Song.from_point(_point(p)) if with_songs else None) for p in r.points]
-                for r in responses]
+        return [[Hit.of(p, with_songs) for p in r.points] for r in responses]
 
     def retrieve_points(self, ids: Sequence[int]) -> list[StoredPoint]:
         if not ids:
             return []
         records = self._call("read songs", self.client.retrieve, COLLECTION, ids=list(ids),
                              with_payload=True, with_vectors=True)
-        return [_point(r) for r in records]
+        return [StoredPoint.of(r) for r in records]
 
     def count(self) -> int:
         if not self._call("be reached", self.client.collection_exists, COLLECTION):
@@ -139,7 +132,7 @@ class ClientStore(CatalogStore):
     def scroll(self, offset: int | None, limit: int) -> tuple[list[StoredPoint], int | None]:
         records, next_offset = self._call("read a page", self.client.scroll, COLLECTION, offset=offset, limit=limit,
                                           with_payload=True, with_vectors=True)
-        return [_point(r) for r in records], None if next_offset is None else int(next_offset)
+        return [StoredPoint.of(r) for r in records], None if next_offset is None else int(next_offset)
 
     def delete(self, ids: Sequence[int]) -> None:
         if ids:

@@ -48,12 +48,6 @@ def _filter(f: SearchFilter | None) -> qe.Filter | None:
     return qe.Filter(must=must or None, must_not=must_not or None)
 
 
-def _point(record) -> StoredPoint:
-    vector = record.vector
-    vectors = vector if isinstance(vector, dict) else ({"": vector} if vector else {})
-    return StoredPoint(int(record.id), {k: list(v) for k, v in vectors.items()}, dict(record.payload or {}))
-
-
 class EdgeStore(CatalogStore):
     engine = "qdrant-edge"
 
@@ -130,13 +124,12 @@ class EdgeStore(CatalogStore):
             results = [self._call(self.shard.query, requests[0])]
         else:
             results = self._call(self.shard.query_batch, qe.QueryBatchRequest(requests))
-        return [[Hit(int(p.id), p.score, Song.from_point(_point(p)) if with_songs else None) for p in points]
-                for points in results]
+        return [[Hit.of(p, with_songs) for p in points] for points in results]
 
     def retrieve_points(self, ids: Sequence[int]) -> list[StoredPoint]:
         if self._shard is None or not ids:
             return []
-        return [_point(r) for r in self._call(self.shard.retrieve, list(ids), True, True)]
+        return [StoredPoint.of(r) for r in self._call(self.shard.retrieve, list(ids), True, True)]
 
     def count(self) -> int:
         return 0 if self._shard is None else self._call(self.shard.count, qe.CountRequest(exact=True))
@@ -146,7 +139,7 @@ class EdgeStore(CatalogStore):
             return [], None
         records, next_offset = self._call(self.shard.scroll, qe.ScrollRequest(
             offset=offset, limit=limit, with_payload=True, with_vector=True))
-        return [_point(r) for r in records], None if next_offset is None else int(next_offset)
+        return [StoredPoint.of(r) for r in records], None if next_offset is None else int(next_offset)
 
     def delete(self, ids: Sequence[int]) -> None:
         if self._shard is not None and ids:

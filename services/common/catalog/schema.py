@@ -38,6 +38,13 @@ class StoredPoint:
     vectors: dict[str, list[float]]
     payload: dict
 
+    @classmethod
+    def of(cls, record) -> "StoredPoint":
+        """From either engine's record or scored point (both carry id, vector, payload)."""
+        vector = record.vector
+        vectors = vector if isinstance(vector, dict) else ({"": vector} if vector else {})
+        return cls(int(record.id), {k: list(v) for k, v in vectors.items()}, dict(record.payload or {}))
+
 
 @dataclass
 class Song:
@@ -94,6 +101,11 @@ class Hit:
     song_id: int
     score: float
     song: Song | None  # None when the search asked for ids only
+
+    @classmethod
+    def of(cls, scored, with_song: bool) -> "Hit":
+        """From either engine's scored point."""
+        return cls(int(scored.id), scored.score, Song.from_point(StoredPoint.of(scored)) if with_song else None)
 
 
 @dataclass(frozen=True)
