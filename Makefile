@@ -13,7 +13,7 @@ help:
 	@echo "make setup  install what serving needs into .venv (setup-dev: training and tests too)"
 	@echo "make proto  regenerate the Python gRPC code from protos/"
 	@echo "make model  rebuild the shipped model in models/ from the corpora"
-	@echo "make bench  run the benchmarks in bench/ (about an hour: two 700,000-song loads)"
+	@echo "make bench  run the benchmarks in bench/ (about an hour: 700,000-song loads, local mode's alone ~11 min)"
 	@echo "make load   a bounded load test of the whole stack on loopback"
 
 # Serving only: no torch, no transformers.
@@ -48,6 +48,7 @@ bench: setup-dev
 	$(PY) -m bench.classifier
 	$(PY) -m bench.ingest
 	$(PY) -m bench.recommend
+	$(PY) -m bench.search
 
 clean:
 	rm -rf $(VENV) .pytest_cache .moodtune

@@ -1,5 +1,5 @@
 """The Recommender end to end over real gRPC: the real classifier service (shipped model), the demo
-catalog in qdrant-client's local mode, and a real redis-server."""
+catalog in the embedded Qdrant Edge store, and a real redis-server."""
 
 from __future__ import annotations
 
