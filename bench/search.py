@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -129,8 +130,11 @@ def main(argv: list[str] | None = None) -> None:
             if engine == "local-mode" and size > args.local_mode_max:
                 print(f"{size:>9,} {engine:>10}: skipped (--local-mode-max {args.local_mode_max:,})", flush=True)
                 continue
+            # One BLAS thread: a query is one request on one core; threaded BLAS on a shared 2-core
+            # machine measured the scheduler, not the scan.
+            env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
             run = subprocess.run([sys.executable, "-m", "bench.search", "--one", engine, str(size),
-                                  "--queries", str(args.queries)], capture_output=True, text=True, check=True)
+                                  "--queries", str(args.queries)], capture_output=True, text=True, check=True, env=env)
             row = json.loads(run.stdout.strip().splitlines()[-1])
             rows.append(row)
             print(f"{size:>9,} {engine:>10}: p50 {row['p50_ms']:8.3f} ms  p99 {row['p99_ms']:8.3f} ms  "
