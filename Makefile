@@ -14,7 +14,7 @@ help:
 	@echo "make proto  regenerate the Python gRPC code from protos/"
 	@echo "make model  rebuild the shipped model in models/ from the corpora"
 	@echo "make audio-model  rebuild the shipped audio model from the demo's generated sound (MELS=DIR SONGS=song_meta.json: a Kakao Arena download)"
-	@echo "make bench  run the benchmarks in bench/ (about an hour: two 700,000-song loads)"
+	@echo "make bench  run the benchmarks in bench/ (about an hour: 700,000-song loads, local mode's alone ~11 min)"
 	@echo "make load   a bounded load test of the whole stack on loopback"
 
 # Serving only: no torch, no transformers.
@@ -60,6 +60,7 @@ bench: setup-dev
 	$(PY) -m bench.ingest
 	$(PY) -m bench.recommend
 	$(PY) -m bench.audio
+	$(PY) -m bench.search
 
 clean:
 	rm -rf $(VENV) .pytest_cache .moodtune

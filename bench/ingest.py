@@ -10,7 +10,8 @@
      so the ends of long songs are never read.
    The original took 21,868 s for 112,512 lyrics.
 3. a synthetic catalog of N songs (default 700,000, the Kakao Arena catalog's size) upserted straight
-   into Qdrant (embedded local mode), in batches of 1,000: upserts/s and resident memory.
+   into the embedded catalog (Qdrant Edge) through the store interface, in batches of 1,000, then
+   its index built: upserts/s and resident memory.
 """
 
 from __future__ import annotations
@@ -101,23 +102,24 @@ def label_original(songs: list[list[str]], n: int) -> dict:
 def bulk_load(size: int, batch: int = 1000) -> dict:
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
-        client = catalog.connect(CommonSettings(qdrant_path=Path(tmp) / "qdrant"))
-        catalog.ensure_collection(client)
+        store = catalog.connect(CommonSettings(qdrant_path=Path(tmp) / "qdrant"))
+        store.ensure_schema()
         before = rss_mb()
         started = time.perf_counter()
         for start in range(0, size, batch):
             vectors = rng.dirichlet(np.full(6, 0.5), size=min(batch, size - start))
-            catalog.upsert(client, [
+            store.upsert([
                 Song(song_id=start + i + 1, title=f"합성 곡 {start + i + 1}", artists=[f"가수 {(start + i) % 50_000}"],
                      album=f"앨범 {(start + i) // 12}", genres=[Genre("GN0100", "발라드")], issue_year=1990 + i % 35,
                      probabilities=v.tolist(), label="joy", highlight="합성된 가사 한 줄", source_url="",
                      model_version="synthetic")
                 for i, v in enumerate(vectors)
             ])
+        store.finish_bulk_load()
         seconds = time.perf_counter() - started
-        count = catalog.count(client)
+        count = store.count()
         after = rss_mb()
-        client.close()
+        store.close()
         disk = sum(f.stat().st_size for f in Path(tmp).rglob("*") if f.is_file()) / 1e6
     return {"songs": count, "seconds": seconds, "upserts_per_s": count / seconds,
             "rss_mb_before": before, "rss_mb_after": after, "disk_mb": disk}

@@ -1,13 +1,18 @@
-"""Recommendation latency and throughput, and search latency against catalog size.
+"""Recommendation latency and throughput: the demo stack, a bare gRPC floor, and a 700k-song catalog.
 
-    python -m bench.recommend [--requests 300] [--sizes 1000,100000,700000]
+    python -m bench.recommend [--requests 300] [--catalog-size 700000]
 
 1. The stack on loopback (classifier service with the shipped model, recommender on the demo catalog
-   in the embedded Qdrant, redis-server, gateway), driven at concurrency 1 and 32, side by side:
-   gRPC recommender and HTTP gateway, cached (one sentence repeated) and uncached (every sentence new).
-   Goals: cached p50 under 5 ms over gRPC; uncached p50 under 30 ms.
-2. Search latency (top 60 by cosine) for synthetic catalogs of each size: Qdrant's embedded local
-   mode against a NumPy brute-force baseline (normalised matrix times the query, argpartition).
+   in the embedded Qdrant Edge store, redis-server, gateway), driven at concurrency 1 and 32, side by
+   side: gRPC recommender and HTTP gateway, cached (one sentence repeated) and uncached (every sentence
+   new); and a bare grpc.aio echo service (bench/echo.py) with the recommender's response size, the
+   floor of a Python gRPC round trip. Goals: cached p50 at c=1 <= 3x the echo's; cached throughput at
+   c=32 >= at c=1.
+2. A synthetic catalog of N songs (default 700,000, the Kakao Arena catalog's size; Dirichlet vectors,
+   full payloads) loaded into an embedded Edge store through the store interface, then: one classifier
+   call and one top-60 search (with payloads) measured alone, then the recommender over that store,
+   uncached, at concurrency 1. Goal: its p50 <= 1.2x (classifier call + search).
+Search against catalog size (Edge vs local mode vs NumPy) is bench/search.py.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import argparse
 import asyncio
 import tempfile
 import time
+from pathlib import Path
 
 import grpc
 import httpx
@@ -67,56 +73,119 @@ async def stack_rows(recommender: str, gateway: str, requests: int) -> list[Meas
     return rows
 
 
-def search_rows(sizes: list[int], queries: int = 200) -> list[dict]:
-    from qdrant_client import QdrantClient, models
+async def echo_rows(requests: int, payload: bytes) -> list[Measurement]:
+    import subprocess
+    import sys
 
+    from bench.echo import METHOD
+    from tests.support.processes import free_port, stop
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "bench.echo", str(port)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout.readline().strip() == "ready"
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            echo = channel.unary_unary(METHOD)
+
+            async def call(_):
+                await echo(payload, timeout=60)
+
+            await call(None)
+            return [await drive(call, [""] * requests, c, f"bare grpc.aio echo, c={c}") for c in (1, 32)]
+    finally:
+        stop(server)
+
+
+def synthetic_songs(start: int, count: int, rng: np.random.Generator):
+    from services.common.catalog import Genre, Song
+
+    vectors = rng.dirichlet(np.full(6, 0.5), size=count)
+    genres = [Genre("GN0100", "발라드"), Genre("GN0200", "댄스"), Genre("GN0300", "랩/힙합"), Genre("GN0400", "R&B/Soul")]
+    labels = ["anger", "tension", "sadness", "peace", "joy", "neutral"]
+    return [Song(song_id=start + i + 1, title=f"합성 곡 {start + i + 1}", artists=[f"가수 {(start + i) % 50_000}"],
+                 album=f"앨범 {(start + i) // 12}", genres=[genres[(start + i) % 4]], issue_year=1970 + (start + i) % 55,
+                 probabilities=v.tolist(), label=labels[int(np.argmax(v))], highlight="합성된 가사 한 줄\n둘째 줄",
+                 source_url=f"https://www.melon.com/song/detail.htm?songId={start + i + 1}", model_version="synthetic",
+                 melon_song_id=start + i + 1) for i, v in enumerate(vectors)]
+
+
+def big_catalog_rows(size: int, classifier_addr: str, requests: int, tmp: Path) -> dict:
+    from services.classifier.client import connect as connect_classifier
+    from services.common import catalog
+    from services.common.settings import CommonSettings
+    from tests.support.processes import recommender_service
+    from tests.support.redis_server import redis_server
+
+    corpus = [e.text for e in load_project("conversation")]
+    texts = [f"{corpus[i % len(corpus)]} {i}" for i in range(3 * requests)]
     rng = np.random.default_rng(0)
-    rows = []
-    for size in sizes:
-        vectors = rng.dirichlet(np.full(6, 0.5), size=size).astype(np.float32)
-        probes = rng.dirichlet(np.full(6, 0.5), size=queries).astype(np.float32)
-        unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-        numpy_times = []
-        for q in probes:
-            started = time.perf_counter()
-            scores = unit @ (q / np.linalg.norm(q))
-            top = np.argpartition(-scores, 60)[:60]
-            top[np.argsort(-scores[top])]
-            numpy_times.append(time.perf_counter() - started)
-        with tempfile.TemporaryDirectory() as tmp:
-            client = QdrantClient(path=tmp)
-            client.create_collection("s", vectors_config={"emotion": models.VectorParams(
-                size=6, distance=models.Distance.COSINE)})
-            loading = time.perf_counter()
-            client.upload_collection("s", vectors={"emotion": vectors}, ids=range(1, size + 1), batch_size=10_000)
-            load_s = time.perf_counter() - loading
-            qdrant_times = []
-            for q in probes:
-                started = time.perf_counter()
-                client.query_points("s", query=q.tolist(), using="emotion", limit=60)
-                qdrant_times.append(time.perf_counter() - started)
-            client.close()
-        row = {"songs": size, "load_s": load_s,
-               "qdrant_p50_ms": float(np.median(qdrant_times) * 1000), "qdrant_p99_ms": float(np.quantile(qdrant_times, 0.99) * 1000),
-               "numpy_p50_ms": float(np.median(numpy_times) * 1000), "numpy_p99_ms": float(np.quantile(numpy_times, 0.99) * 1000)}
-        print(f"{size:>9,} songs: Qdrant local p50 {row['qdrant_p50_ms']:7.2f} ms p99 {row['qdrant_p99_ms']:7.2f} ms | "
-              f"NumPy p50 {row['numpy_p50_ms']:7.2f} ms p99 {row['numpy_p99_ms']:7.2f} ms | "
-              f"Qdrant/NumPy {row['qdrant_p50_ms'] / row['numpy_p50_ms']:.1f}x (load {load_s:.0f} s)", flush=True)
-        rows.append(row)
-    return rows
+    path = tmp / "big"
+    (tmp / "big-rec").mkdir()
+    started = time.perf_counter()
+    with catalog.connect(CommonSettings(qdrant_path=path)) as store:
+        store.ensure_schema()
+        for start in range(0, size, 10_000):
+            store.upsert(synthetic_songs(start, min(10_000, size - start), rng))
+        upserted = time.perf_counter()
+        store.finish_bulk_load()
+        load = {"songs": store.count(), "upsert_s": upserted - started, "index_s": time.perf_counter() - upserted}
+        print(f"big catalog: {load['songs']:,} songs, upsert {load['upsert_s']:.0f} s + index {load['index_s']:.0f} s",
+              flush=True)
+        classifier = connect_classifier(CommonSettings(), address=classifier_addr)
+        classify_s, search_s = [], []
+        for text in texts[requests:2 * requests]:  # sentences the recommender will not see
+            t = time.perf_counter()
+            (result,) = classifier.classify([text])
+            classify_s.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            store.search([result.probabilities], 60)
+            search_s.append(time.perf_counter() - t)
+        classifier.close()
+    alone = [measurement("classifier call alone", requests, sum(classify_s), classify_s),
+             measurement("top-60 search alone (with payloads)", requests, sum(search_s), search_s)]
+    with redis_server(tmp / "big-redis") as (redis_url, _), \
+            recommender_service(path, classifier_addr, redis_url, tmp / "big-rec") as service:
+        async def run() -> Measurement:
+            async with grpc.aio.insecure_channel(service.address) as channel:
+                stub = recommender_pb2_grpc.RecommenderStub(channel)
+
+                async def call(text):
+                    await stub.Recommend(recommender_pb2.RecommendRequest(text=text), timeout=60)
+
+                await call(texts[-1])
+                return await drive(call, texts[:requests], 1, f"recommender on {size:,} songs, uncached, c=1")
+        rows = alone + [asyncio.run(run())]
+    return {"load": load, "rows": rows,
+            "ratio": rows[2].p50_ms / (rows[0].p50_ms + rows[1].p50_ms)}
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--sizes", default="1000,100000,700000")
+    parser.add_argument("--catalog-size", type=int, default=700_000, help="0 = skip the big catalog")
     args = parser.parse_args(argv)
 
     with demo_stack() as stack:
         rows = asyncio.run(stack_rows(stack.recommender.address, stack.gateway, args.requests))
-    print_table(rows, unit="requests/s")
-    search = search_rows([int(s) for s in args.sizes.split(",")])
-    path = save("recommend", {"rows": [r.__dict__ | {"rate": r.rate} for r in rows], "search": search})
+        sample = recommender_pb2_grpc.RecommenderStub(grpc.insecure_channel(stack.recommender.address)).Recommend(
+            recommender_pb2.RecommendRequest(text="오늘 발표 망쳐서 너무 속상해"), timeout=60)
+        rows += asyncio.run(echo_rows(args.requests, sample.SerializeToString()))
+        print_table(rows, unit="requests/s")
+        by = {r.name: r for r in rows}
+        c1, c32 = by["gRPC recommender, cached, c=1"], by["gRPC recommender, cached, c=32"]
+        ratios = {"cached p50 c=1 / echo p50 c=1": c1.p50_ms / by["bare grpc.aio echo, c=1"].p50_ms,
+                  "cached throughput c=32 / c=1": c32.rate / c1.rate}
+        big = None
+        if args.catalog_size:
+            with tempfile.TemporaryDirectory() as tmp:
+                big = big_catalog_rows(args.catalog_size, stack.classifier.address, args.requests, Path(tmp))
+            print_table(big["rows"], unit="requests/s")
+            ratios["uncached p50 on big catalog / (classify + search)"] = big["ratio"]
+    for name, value in ratios.items():
+        print(f"{name:52} {value:6.2f}x")
+    path = save("recommend", {"rows": [r.__dict__ | {"rate": r.rate} for r in rows], "ratios": ratios,
+                              "big_catalog": big and {"load": big["load"],
+                                                      "rows": [r.__dict__ | {"rate": r.rate} for r in big["rows"]]}})
     print(f"saved {path}")
 
 

@@ -52,8 +52,8 @@ else
   else echo "run: no Redis could be started: running uncached (slower, still correct)"; fi
 fi
 
-songs=$($py -c "from services.common import catalog; from services.common.settings import CommonSettings as S
-c = catalog.connect(S()); print(catalog.count(c)); c.close()")
+# An embedded store from an earlier version (qdrant-client local mode) is migrated into Qdrant Edge here.
+songs=$($py -m services.common.catalog.count) || { echo "run: the catalog cannot be opened (above: why)" >&2; exit 1; }
 if [ "$songs" = "0" ]; then
   echo "run: the catalog is empty: ingesting the demo catalog (about a minute)"
   $mt ingest --demo

@@ -7,6 +7,7 @@
                        [--server HOST:PORT]
     moodtune transcribe FILE [--server HOST:PORT]
     moodtune serve classifier|recommender|speech|gateway
+    moodtune catalog info [--at PATH|URL] | copy --from PATH|URL --to PATH|URL
 """
 
 from __future__ import annotations
@@ -385,6 +386,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run a service until SIGTERM")
     serve.add_argument("service", choices=["classifier", "recommender", "speech", "gateway"])
     serve.set_defaults(func=cmd_serve)
+
+    from services.cli_catalog import add_commands as add_catalog_commands
+
+    add_catalog_commands(commands)
     return parser
 
 

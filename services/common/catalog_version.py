@@ -20,3 +20,13 @@ def bump(redis_url: str, password: str | None = None) -> int | None:
     except redis.RedisError as exc:
         log.warning("could not bump the catalog version in Redis: %s", exc)
         return None
+
+
+def read(redis_url: str, password: str | None = None) -> int | None:
+    """The current version (0 before the first ingest), or None when Redis is unreachable."""
+    try:
+        client = redis.Redis.from_url(redis_url, password=password, socket_timeout=2, socket_connect_timeout=2)
+        value = client.get(KEY)
+    except redis.RedisError:
+        return None
+    return int(value) if value else 0

@@ -18,7 +18,7 @@ from scrapy.exceptions import DropItem
 from services.classifier.client import Classifier
 from services.classifier.core import TextKind
 from services.common.batching import DynamicBatcher
-from services.common.catalog import CatalogUnavailable, Song, upsert
+from services.common.catalog import CatalogUnavailable, Song
 from services.ingest.items import SongItem
 from services.ingest.ledger import FAILED, SKIPPED, STORED
 
@@ -124,16 +124,16 @@ class LabelPipeline(_BatchingPipeline):
 class StorePipeline(_BatchingPipeline):
     """Batch upserts into Qdrant. Qdrant down: the batch fails whole and the crawl stops."""
 
-    def __init__(self, crawler, qdrant, batch_size: int, batch_delay_s: float):
+    def __init__(self, crawler, store, batch_size: int, batch_delay_s: float):
         super().__init__(crawler, batch_size, batch_delay_s)
-        self.qdrant = qdrant
+        self.store = store
         self.stopping = False  # set on the worker thread when an upsert failed
         self.close_requested = False
 
     @classmethod
     def from_crawler(cls, crawler):
         s = crawler.settings
-        return cls(crawler, crawler.spider.qdrant, s.getint("MOODTUNE_BATCH_SIZE"), s.getfloat("MOODTUNE_BATCH_DELAY"))
+        return cls(crawler, crawler.spider.store, s.getint("MOODTUNE_BATCH_SIZE"), s.getfloat("MOODTUNE_BATCH_DELAY"))
 
     def run_batch(self, items: list[SongItem]) -> list[SongItem | None]:
         songs = [
@@ -145,7 +145,7 @@ class StorePipeline(_BatchingPipeline):
         try:
             if self.stopping:
                 raise CatalogUnavailable("the crawl is stopping after an earlier Qdrant failure")
-            upsert(self.qdrant, songs)
+            self.store.upsert(songs)
         except CatalogUnavailable as exc:
             log.error("Qdrant unavailable: %d songs not written, stopping the crawl: %s", len(items), exc)
             self.ledger.record([i.song_id for i in items], FAILED, "qdrant unavailable")

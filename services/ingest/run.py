@@ -77,8 +77,8 @@ def run_ingest(settings: IngestSettings, songs: list[SongEntry], *, fresh: bool 
                scrapy_overrides: dict | None = None) -> IngestResult:
     """Crawls the songs, labels and stores them; one crawl per process (Twisted's reactor runs once)."""
     started = time.time()
-    qdrant = catalog.connect(settings)
-    if not fresh and catalog.count(qdrant) == 0 and (Path(settings.ingest_job_dir) / "outcomes.jsonl").exists():
+    store = catalog.connect(settings)
+    if not fresh and store.count() == 0 and (Path(settings.ingest_job_dir) / "outcomes.jsonl").exists():
         # Progress recorded against a catalog that is gone (a new store, a deleted directory).
         log.warning("the job directory's progress belongs to a catalog that is empty now: starting over")
         fresh = True
@@ -87,7 +87,7 @@ def run_ingest(settings: IngestSettings, songs: list[SongEntry], *, fresh: bool 
     ledger = Ledger(settings.ingest_job_dir)
     classifier_settings = ClassifierSettings(**settings.model_dump(include=set(ClassifierSettings.model_fields)))
     classifier = connect_classifier(classifier_settings)
-    catalog.ensure_collection(qdrant, settings.qdrant_shards, settings.qdrant_replication_factor)
+    store.ensure_schema(shards=settings.qdrant_shards, replication_factor=settings.qdrant_replication_factor)
 
     process = CrawlerProcess({**scrapy_settings(settings), **(scrapy_overrides or {})}, install_root_handler=False)
     for name in ("scrapy", "twisted", "filelock"):  # our progress line and report say what matters
@@ -95,15 +95,16 @@ def run_ingest(settings: IngestSettings, songs: list[SongEntry], *, fresh: bool 
     process.crawl(
         MelonSpider, songs=songs, base_url=settings.ingest_base_url, ledger=ledger,
         skip=SkipRules(set(settings.ingest_skip_genres), settings.ingest_skip_titles),
-        classifier=classifier, qdrant=qdrant,
+        classifier=classifier, store=store,
     )
     process.start()
 
     report = ledger.report()
     ledger.close()
     version = catalog_version.bump(settings.redis_url, settings.redis_password) if report["stored"] else None
-    result = IngestResult(report, catalog.count(qdrant), version, round(time.time() - started, 1))
-    qdrant.close()
+    store.finish_bulk_load()  # the search index, once for the whole crawl (not per batch)
+    result = IngestResult(report, store.count(), version, round(time.time() - started, 1))
+    store.close()
     classifier.close()
     (Path(settings.ingest_job_dir) / "report.json").write_text(
         json.dumps({**report, "catalog_songs": result.catalog_songs, "seconds": result.seconds}, ensure_ascii=False, indent=2))

@@ -24,7 +24,7 @@ class MelonSpider(scrapy.Spider):
     name = "melon"
 
     def __init__(self, songs: list[SongEntry], base_url: str, ledger: Ledger, skip: SkipRules,
-                 classifier, qdrant, **kwargs):
+                 classifier, store, **kwargs):
         super().__init__(**kwargs)
         self.songs = songs
         self.base_url = base_url.rstrip("/")
@@ -32,7 +32,7 @@ class MelonSpider(scrapy.Spider):
         self.skip = skip
         # The crawl's resources, used by the pipelines.
         self.classifier = classifier
-        self.qdrant = qdrant
+        self.store = store
 
     async def start(self):
         by_album: dict[int, list[SongEntry]] = defaultdict(list)

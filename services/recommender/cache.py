@@ -53,6 +53,8 @@ class Cache:
                  password: str | None = None):
         self.client = redis.Redis.from_url(url, password=password, socket_timeout=0.25,
                                            socket_connect_timeout=0.25, health_check_interval=10)
+        self._url, self._password = url, password
+        self._async_client = None  # made on first use, on the server's event loop
         self.classification_ttl_s = classification_ttl_s
         self.pool_ttl_s = pool_ttl_s
         self.recent_size = recent_size
@@ -74,23 +76,50 @@ class Cache:
         try:
             result = operation()
         except redis.RedisError as exc:
-            REDIS_ERRORS.inc()
-            with self._lock:
-                if self.available:  # log once per outage window, not per call
-                    log.warning("Redis unavailable, serving uncached for %.0fs: %s", self.retry_after_s, exc)
-                self._down_until = time.monotonic() + self.retry_after_s
-            REDIS_UP.set(0)
+            self._failed(exc)
             return default
         REDIS_UP.set(1)
         return result
 
+    def _failed(self, exc: Exception) -> None:
+        REDIS_ERRORS.inc()
+        with self._lock:
+            if self.available:  # log once per outage window, not per call
+                log.warning("Redis unavailable, serving uncached for %.0fs: %s", self.retry_after_s, exc)
+            self._down_until = time.monotonic() + self.retry_after_s
+        REDIS_UP.set(0)
+
     # --- caches ------------------------------------------------------------------------------
 
     def catalog_version(self) -> str:
+        return self.known_catalog_version() or "0"
+
+    def known_catalog_version(self) -> str | None:
+        """The catalog version, or None when Redis did not answer (then nothing may be cached by it)."""
         from services.common.catalog_version import KEY
 
-        value = self._try(lambda: self.client.get(KEY), None)
-        return value.decode() if value else "0"
+        value = self._try(lambda: self.client.get(KEY) or b"0", None)
+        return value.decode() if value is not None else None
+
+    async def known_catalog_version_async(self) -> str | None:
+        """The same read without leaving the event loop: the gRPC servicer answers repeated
+        requests from the in-process cache with no hop to a worker thread."""
+        import redis.asyncio
+
+        from services.common.catalog_version import KEY
+
+        if not self.available:
+            return None
+        if self._async_client is None:
+            self._async_client = redis.asyncio.Redis.from_url(
+                self._url, password=self._password, socket_timeout=0.25, socket_connect_timeout=0.25)
+        try:
+            value = await self._async_client.get(KEY)
+        except (redis.RedisError, OSError) as exc:
+            self._failed(exc)
+            return None
+        REDIS_UP.set(1)
+        return (value or b"0").decode()
 
     def get_classification(self, model_version: str, text: str) -> list[float] | None:
         key = f"{NS}cls:{model_version}:{digest(normalise_text(text))}"

@@ -7,25 +7,26 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from types import EllipsisType
 
 import grpc
 import numpy as np
 from prometheus_client import Counter
-from qdrant_client import QdrantClient, models
 
 from services.classifier.client import Classifier
-from services.common import catalog
-from services.common.catalog import CatalogUnavailable, Genre, Song
+from services.common.catalog import CatalogStore, CatalogUnavailable, Genre, SearchFilter, Song
 from services.common.labels import EMOTIONS, INDEX
 from services.recommender import ranking
 from services.recommender.cache import Cache, normalise_text
+from services.recommender.local_cache import LocalCache
 
 log = logging.getLogger(__name__)
 
 CLASSIFIER_CALLS = Counter("moodtune_recommender_classifier_calls_total", "sentences sent to the classifier")
 QDRANT_QUERIES = Counter("moodtune_recommender_qdrant_queries_total", "searches sent to Qdrant")
+LOCAL_HITS = Counter("moodtune_recommender_local_cache_hits_total",
+                     "user-less requests answered from the in-process cache of final picks")
 
 MATCH, REGULATE = "match", "regulate"
 FEEDBACK_KINDS = ("liked", "disliked", "skipped")
@@ -55,17 +56,9 @@ class Filter:
     year_to: int = 0
     exclude: tuple[int, ...] = ()
 
-    def qdrant(self, extra_exclude: set[int] = frozenset()) -> models.Filter | None:
-        must, must_not = [], []
-        if self.genres:
-            must.append(models.FieldCondition(key="genres[].code", match=models.MatchAny(any=list(self.genres))))
-        if self.year_from or self.year_to:
-            must.append(models.FieldCondition(key="issue_year", range=models.Range(
-                gte=self.year_from or None, lte=self.year_to or None)))
-        excluded = set(self.exclude) | set(extra_exclude)
-        if excluded:
-            must_not.append(models.HasIdCondition(has_id=sorted(excluded)))
-        return models.Filter(must=must, must_not=must_not) if must or must_not else None
+    def search_filter(self, extra_exclude: set[int] = frozenset()) -> SearchFilter:
+        return SearchFilter(tuple(self.genres), self.year_from, self.year_to,
+                            frozenset(self.exclude) | frozenset(extra_exclude))
 
 
 @dataclass(frozen=True)
@@ -137,11 +130,15 @@ def _song_from_json(raw: dict) -> Song:
 @dataclass
 class Recommender:
     classifier: Classifier
-    qdrant: QdrantClient
+    catalog: CatalogStore
     cache: Cache
     pool_size: int = 60
-    # The embedded Qdrant is one in-process store: calls into it are serialised.
-    _qdrant_lock: threading.Lock = field(default_factory=threading.Lock)
+    local_cache_size: int = 4096
+    # Final picks of user-less requests; only ever filled while Redis answers the catalog version.
+    _final: LocalCache[Result] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._final = LocalCache(self.local_cache_size, self.cache.pool_ttl_s)
 
     # --- classification --------------------------------------------------------------------
 
@@ -165,21 +162,21 @@ class Recommender:
 
     # --- Qdrant ------------------------------------------------------------------------------
 
-    def _search(self, vectors: list[np.ndarray], limit: int, qfilter: models.Filter | None) -> list[list[Song]]:
-        requests = [models.QueryRequest(query=list(map(float, v)), using=catalog.VECTOR, limit=limit,
-                                        filter=qfilter, with_payload=True, with_vector=True) for v in vectors]
+    def _search(self, vectors: list[np.ndarray], limit: int, qfilter: SearchFilter) -> list[list[Song]]:
         QDRANT_QUERIES.inc()
         try:
-            with self._qdrant_lock:
-                responses = self.qdrant.query_batch_points(catalog.COLLECTION, requests=requests)
-        except Exception as exc:  # connection refused, timeouts, a missing collection
+            results = self.catalog.search(vectors, limit, qfilter)
+        except CatalogUnavailable:
+            raise
+        except Exception as exc:  # anything else the engine raises: still "the catalog is down" to callers
             raise CatalogUnavailable(f"the catalog (Qdrant) is unavailable: {exc}") from exc
-        return [[Song.from_point(p) for p in response.points] for response in responses]
+        return [[hit.song for hit in hits] for hits in results]
 
     def song(self, song_id: int) -> Song:
         try:
-            with self._qdrant_lock:
-                songs = catalog.get(self.qdrant, [song_id])
+            songs = self.catalog.retrieve([song_id])
+        except CatalogUnavailable:
+            raise
         except Exception as exc:
             raise CatalogUnavailable(f"the catalog (Qdrant) is unavailable: {exc}") from exc
         if not songs:
@@ -192,7 +189,7 @@ class Recommender:
         cached = self.cache.get_pool(version, request.pool_key())
         if cached is not None:
             return [[_song_from_json(s) for s in pool] for pool in cached], True
-        qfilter = request.filter.qdrant()
+        qfilter = request.filter.search_filter()
         if request.mode == MATCH:
             pools = self._search([current], max(self.pool_size, request.limit * 4), qfilter)
         else:
@@ -201,11 +198,36 @@ class Recommender:
         self.cache.set_pool(version, request.pool_key(), [[_song_to_json(s) for s in pool] for pool in pools])
         return pools, False
 
-    def recommend(self, request: Request) -> Result:
+    def _final_key(self, request: Request, known_version: str | None) -> tuple | None:
+        # Personal picks depend on the user's state; everyone else asking the same gets the same answer.
+        if request.user_id or known_version is None:
+            return None
+        return known_version, self.classifier.model_version, request.pool_key()
+
+    def cached_answer(self, request: Request, known_version: str | None) -> Result | None:
+        """The answer already given to this validated, user-less request under this catalog version."""
+        key = self._final_key(request, known_version)
+        hit = None if key is None else self._final.get(key)
+        if hit is None:
+            return None
+        LOCAL_HITS.inc()
+        return replace(hit, cached=True)
+
+    def recommend(self, request: Request, known_version: "str | None | EllipsisType" = ...) -> Result:
+        """`known_version`: the catalog version the caller has just read (None: Redis is down; ... = read it)."""
         request = request.validated()
+        if known_version is ...:
+            known_version = self.cache.known_catalog_version()
+            if (hit := self.cached_answer(request, known_version)) is not None:
+                return hit
+        result = self._recommend(request, known_version or "0")
+        if (key := self._final_key(request, known_version)) is not None:
+            self._final.put(key, result)
+        return result
+
+    def _recommend(self, request: Request, version: str) -> Result:
         probabilities, model_version, classification_cached = self.classify(request.text)
         current = np.asarray(probabilities)
-        version = self.cache.catalog_version()
         pools, pool_cached = self._pools(request, current, version)
 
         liked, disliked, recent = self.cache.user_state(request.user_id) if request.user_id else ({}, set(), [])
@@ -217,7 +239,7 @@ class Recommender:
             vectors = [current] if request.mode == MATCH else ranking.regulate_aims(
                 current, INDEX[request.target], request.limit)
             size = max(self.pool_size, request.limit * 4) if request.mode == MATCH else request.limit * 3
-            pools = self._search(vectors, size, request.filter.qdrant(excluded))
+            pools = self._search(vectors, size, request.filter.search_filter(excluded))
 
         by_id = {s.song_id: s for pool in pools for s in pool}
         candidates = [[ranking.Candidate(s.song_id, np.asarray(s.probabilities), tuple(s.artists)) for s in pool]

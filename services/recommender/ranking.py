@@ -78,27 +78,33 @@ def personal_query(query: np.ndarray, liked: list[np.ndarray], disliked: list[np
 
 
 def match(query: np.ndarray, pool: list[Candidate], limit: int) -> list[Pick]:
-    """MMR over the pool, one song per artist while enough artists remain."""
-    remaining = list(pool)
-    relevance = {c.song_id: cosine(query, c.vector) for c in pool}
-    chosen: list[Candidate] = []
+    """MMR over the pool, one song per artist while enough artists remain (vectorised: one
+    matrix of the pool, each step one dot product against the song just chosen)."""
+    if not pool or limit < 1:
+        return []
+    query = np.asarray(query, dtype=np.float64)
+    vectors = np.asarray([c.vector for c in pool], dtype=np.float64)
+    norms = np.linalg.norm(vectors, axis=1)
+    relevance = vectors @ query / (norms * np.linalg.norm(query) + 1e-12)
+    unit = vectors / (norms[:, None] + 1e-12)
+    redundancy = np.zeros(len(pool))  # each candidate's highest cosine to a chosen song
+    available = np.ones(len(pool), dtype=bool)
+    chosen: list[int] = []
     used_artists: set[str] = set()
-    while remaining and len(chosen) < limit:
-        fresh = [c for c in remaining if not used_artists.intersection(c.artists)]
-        options = fresh or remaining  # the catalog may not have enough artists
-
-        def mmr(c: Candidate) -> float:
-            redundancy = max((cosine(c.vector, s.vector) for s in chosen), default=0.0)
-            return MMR_LAMBDA * relevance[c.song_id] - (1 - MMR_LAMBDA) * redundancy
-
-        best = max(options, key=mmr)
+    while available.any() and len(chosen) < limit:
+        fresh = available & np.fromiter((not used_artists.intersection(c.artists) for c in pool), bool, len(pool))
+        options = fresh if fresh.any() else available  # the catalog may not have enough artists
+        score = np.where(options, MMR_LAMBDA * relevance - (1 - MMR_LAMBDA) * redundancy, -np.inf)
+        best = int(np.argmax(score))  # the first of equals, in pool order
         chosen.append(best)
-        used_artists.update(best.artists)
-        remaining.remove(best)
+        available[best] = False
+        used_artists.update(pool[best].artists)
+        np.maximum(redundancy, unit @ unit[best], out=redundancy)
     picks = []
-    for c in chosen:
+    for i in chosen:
+        c = pool[i]
         matched = matched_emotion(query, c.vector)
-        picks.append(Pick(c.song_id, relevance[c.song_id], matched, f"{subject(KOREAN[EMOTIONS[matched]])} 닮았어요"))
+        picks.append(Pick(c.song_id, float(relevance[i]), matched, f"{subject(KOREAN[EMOTIONS[matched]])} 닮았어요"))
     return picks
 
 

@@ -24,11 +24,11 @@ def build_engine(settings: RecommenderSettings) -> Recommender:
     classifier = connect_classifier(classifier_settings)
     if hasattr(classifier, "timeout_s"):
         classifier.timeout_s = settings.recommender_classifier_timeout_s
-    qdrant = catalog.connect(settings)
-    catalog.ensure_collection(qdrant, settings.qdrant_shards, settings.qdrant_replication_factor)
+    store = catalog.connect(settings)
+    store.ensure_schema(shards=settings.qdrant_shards, replication_factor=settings.qdrant_replication_factor)
     cache = Cache(settings.redis_url, pool_ttl_s=settings.recommender_pool_ttl_s,
                   recent_size=settings.recommender_recent_size, password=settings.redis_password)
-    return Recommender(classifier, qdrant, cache, pool_size=settings.recommender_pool_size)
+    return Recommender(classifier, store, cache, pool_size=settings.recommender_pool_size)
 
 
 def build_service(settings: RecommenderSettings) -> Service:
@@ -51,7 +51,7 @@ def build_service(settings: RecommenderSettings) -> Service:
         servicer.speech = connect_speech(settings, timeout_s=settings.recommender_speech_timeout_s)
         servicer.engine = engine
         engines.append(engine)
-        log.info("recommender ready", extra={"catalog_songs": catalog.count(engine.qdrant),
+        log.info("recommender ready", extra={"catalog_songs": engine.catalog.count(),
                                             "model_version": engine.classifier.model_version})
 
     async def close() -> None:
@@ -59,7 +59,7 @@ def build_service(settings: RecommenderSettings) -> Service:
             servicer.speech.close()
         for engine in engines:
             engine.classifier.close()
-            engine.qdrant.close()
+            engine.catalog.close()
 
     return Service(
         name="recommender",

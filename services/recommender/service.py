@@ -92,10 +92,17 @@ class RecommenderServicer(recommender_pb2_grpc.RecommenderServicer):
 
     async def Recommend(self, request, context):
         try:
-            parsed = request_from_proto(request)
+            parsed = request_from_proto(request).validated()
         except InvalidRequest as exc:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        return result_to_proto(await self._run(context, "recommend", parsed))
+        if self.engine is None or parsed.user_id:
+            return result_to_proto(await self._run(context, "recommend", parsed))
+        # A repeated user-less request: one async Redis read on the event loop, no worker thread.
+        version = await self.engine.cache.known_catalog_version_async()
+        hit = self.engine.cached_answer(parsed, version)
+        if hit is None:
+            hit = await self._run(context, "recommend", parsed, version)
+        return result_to_proto(hit)
 
     async def SubmitFeedback(self, request, context):
         kind = _FEEDBACK.get(request.feedback)

@@ -114,6 +114,6 @@ def _plant(store_path, song):
 
     store = catalog.connect(CommonSettings(qdrant_path=store_path))
     try:
-        catalog.upsert(store, [song])
+        store.upsert([song])
     finally:
         store.close()

@@ -27,7 +27,7 @@ MODEL_VERSION = json.loads((DEFAULT_MODEL_DIR / "model.json").read_text())["vers
 def stored_songs(path: Path) -> dict:
     store = catalog.connect(CommonSettings(qdrant_path=path))
     try:
-        return {s.song_id: s for s in catalog.get(store, list(INTENDED_EMOTION))}, catalog.count(store)
+        return {s.song_id: s for s in store.retrieve(list(INTENDED_EMOTION))}, store.count()
     finally:
         store.close()
 

@@ -1,5 +1,5 @@
 """The Recommender end to end over real gRPC: the real classifier service (shipped model), the demo
-catalog in qdrant-client's local mode, and a real redis-server."""
+catalog in the embedded Qdrant Edge store, and a real redis-server."""
 
 from __future__ import annotations
 
@@ -82,6 +82,21 @@ def test_second_identical_request_is_served_from_cache(stack):
     queries = "moodtune_recommender_qdrant_queries_total"
     assert metric(middle, calls) == metric(before, calls) + 1 and metric(after, calls) == metric(middle, calls)
     assert metric(middle, queries) == metric(before, queries) + 1 and metric(after, queries) == metric(middle, queries)
+
+
+def test_a_new_catalog_version_is_never_answered_from_old_picks(stack):
+    """User-less answers are kept in-process too; a catalog change (ingest bumps the version) drops them."""
+    from services.common import catalog_version
+
+    text = "새 카탈로그가 들어오면 다시 골라줘"
+    assert not recommend(stack, text=text).cached and recommend(stack, text=text).cached
+    hits = "moodtune_recommender_local_cache_hits_total"
+    before = metric(stack["service"].metrics(), hits)
+    port = stack["redis"].args[stack["redis"].args.index("--port") + 1]
+    assert catalog_version.bump(f"redis://127.0.0.1:{port}/0") is not None
+    fresh = recommend(stack, text=text)
+    assert not fresh.cached and metric(stack["service"].metrics(), hits) == before
+    assert recommend(stack, text=text).cached and metric(stack["service"].metrics(), hits) == before + 1
 
 
 def test_feedback_changes_the_next_answer(stack):

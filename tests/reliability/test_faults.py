@@ -249,6 +249,6 @@ def test_ingest_killed_midway_resumes_and_stores_each_song_once(shipped_classifi
         + sum(report["failed"].values()) == report["seen"] == 280
     store = catalog.connect(CommonSettings(qdrant_path=tmp_path / "qdrant"))
     try:
-        assert catalog.count(store) == 272  # each song exactly once
+        assert store.count() == 272  # each song exactly once
     finally:
         store.close()

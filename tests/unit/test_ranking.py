@@ -64,3 +64,40 @@ def test_personal_query_leans_towards_likes_and_away_from_dislikes():
 def test_korean_particles():
     assert [subject(w) for w in ("분노", "긴장", "평화")] == ["분노가", "긴장이", "평화가"]
     assert [towards(w) for w in ("평화", "기쁨", "서울")] == ["평화로", "기쁨으로", "서울로"]
+
+
+def _reference_match(query, pool, limit):
+    """The plain-loop MMR the vectorised one replaced: the picks must stay the same."""
+    from services.recommender.ranking import MMR_LAMBDA, cosine
+
+    remaining, chosen, used = list(pool), [], set()
+    relevance = {c.song_id: cosine(query, c.vector) for c in pool}
+    while remaining and len(chosen) < limit:
+        options = [c for c in remaining if not used.intersection(c.artists)] or remaining
+        best = max(options, key=lambda c: MMR_LAMBDA * relevance[c.song_id] - (1 - MMR_LAMBDA) * max(
+            (cosine(c.vector, s.vector) for s in chosen), default=0.0))
+        chosen.append(best)
+        used.update(best.artists)
+        remaining.remove(best)
+    return [(c.song_id, relevance[c.song_id]) for c in chosen]
+
+
+def test_vectorised_mmr_picks_what_the_plain_loop_picks():
+    import numpy as np
+
+    from services.recommender.ranking import Candidate, match
+
+    rng = np.random.default_rng(7)
+    for trial in range(200):
+        n = int(rng.integers(1, 80))
+        vectors = rng.dirichlet(np.full(6, 0.4), size=n)
+        artists = rng.integers(0, max(1, n // 3), size=n)
+        pool = [Candidate(i, v, (f"a{artists[i]}",) + ((f"a{artists[i] + 1}",) if i % 5 == 0 else ()))
+                for i, v in enumerate(vectors)]
+        query = rng.dirichlet(np.full(6, 0.4))
+        limit = int(rng.integers(1, 20))
+        picks = match(query, pool, limit)
+        want = _reference_match(query, pool, limit)
+        assert [p.song_id for p in picks] == [i for i, _ in want], trial
+        assert [p.similarity for p in picks] == [r for _, r in want] or np.allclose(
+            [p.similarity for p in picks], [r for _, r in want], atol=1e-12)

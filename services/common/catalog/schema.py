@@ -1,0 +1,125 @@
+"""The catalog's contract, independent of the engine behind it (DESIGN.md, "Qdrant").
+
+Collection `songs`; point id = the catalog's song id, so a re-ingest overwrites instead of
+duplicating. Named vectors, all cosine: only `emotion` exists today; `lyrics`, `audio_emotion`,
+`audio` and `taste` join later through the same `vectors` argument of `ensure_schema`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+
+from services.common.labels import NUM_EMOTIONS
+
+COLLECTION = "songs"
+VECTOR = "emotion"
+#: The named vectors a new catalog is created with: name -> dimension (all cosine).
+VECTORS: dict[str, int] = {VECTOR: NUM_EMOTIONS}
+#: Payload indexes, by engine-neutral type ("keyword" | "integer").
+INDEXED: dict[str, str] = {"genres[].code": "keyword", "issue_year": "integer", "label": "keyword"}
+
+
+class CatalogUnavailable(RuntimeError):
+    """The catalog could not be reached, opened, or refused the operation; the message says why."""
+
+
+@dataclass(frozen=True)
+class Genre:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class StoredPoint:
+    """One point as any engine stores it: what `catalog copy` moves, losslessly (every named vector)."""
+
+    id: int
+    vectors: dict[str, list[float]]
+    payload: dict
+
+    @classmethod
+    def of(cls, record) -> "StoredPoint":
+        """From either engine's record or scored point (both carry id, vector, payload)."""
+        vector = record.vector
+        vectors = vector if isinstance(vector, dict) else ({"": vector} if vector else {})
+        return cls(int(record.id), {k: list(v) for k, v in vectors.items()}, dict(record.payload or {}))
+
+
+@dataclass
+class Song:
+    """One point's payload, plus its `emotion` vector."""
+
+    song_id: int
+    title: str
+    artists: list[str]
+    album: str
+    genres: list[Genre]
+    issue_year: int | None
+    probabilities: list[float]  # the vector, canonical order
+    label: str
+    highlight: str
+    source_url: str
+    model_version: str
+    melon_song_id: int | None = None
+    ingested_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+
+    def payload(self) -> dict:
+        payload = asdict(self)
+        del payload["probabilities"]
+        return payload
+
+    def point(self) -> StoredPoint:
+        return StoredPoint(self.song_id, {VECTOR: list(map(float, self.probabilities))}, self.payload())
+
+    @classmethod
+    def from_point(cls, point: StoredPoint) -> "Song":
+        payload = dict(point.payload)
+        payload["genres"] = [Genre(**g) for g in payload.get("genres", [])]
+        vector = point.vectors.get(VECTOR) or ()
+        # Qdrant stores cosine vectors L2-normalised; the probabilities are the same direction
+        # scaled to sum 1, so they come back exactly without a copy in the payload.
+        total = sum(vector) or 1.0
+        return cls(probabilities=[v / total for v in vector], **payload)
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """What a search may return: any of these genre codes, a year range (0 = open), never these ids."""
+
+    genres: tuple[str, ...] = ()
+    year_from: int = 0
+    year_to: int = 0
+    exclude: frozenset[int] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.genres or self.year_from or self.year_to or self.exclude)
+
+
+@dataclass(frozen=True)
+class Hit:
+    song_id: int
+    score: float
+    song: Song | None  # None when the search asked for ids only
+
+    @classmethod
+    def of(cls, scored, with_song: bool) -> "Hit":
+        """From either engine's scored point."""
+        return cls(int(scored.id), scored.score, Song.from_point(StoredPoint.of(scored)) if with_song else None)
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    engine: str  # "qdrant-edge" | "qdrant-server" | "qdrant-local-mode"
+    location: str
+    points: int
+    vectors: dict[str, int]  # name -> dimension
+    indexed_vectors: int | None  # vectors in HNSW segments; None when the engine does not say
+    payload_indexes: list[str]
+
+    @property
+    def indexed(self) -> str:
+        if self.indexed_vectors is None:
+            return "unknown"
+        return "yes" if self.points and self.indexed_vectors >= self.points else (
+            "no (plain segments: exact search, fine below ~10,000 songs)" if self.points else "empty")
