@@ -1,11 +1,13 @@
-"""Redis: caches and per-user feedback (DESIGN.md, "Redis"). Keys are namespaced mt:v1:.
+"""Redis: caches and per-user feedback (docs/architecture.md, "Redis"). Keys are namespaced mt:v1:.
 
 mt:v1:cls:<model version>:<sha1 of the normalised text>    a sentence's six probabilities
 mt:v1:pool:<catalog version>:<sha1 of the request>         the candidate songs Qdrant returned
-mt:v1:user:<user>:liked    hash  song id -> its emotion vector
-mt:v1:user:<user>:disliked set   song ids
-mt:v1:user:<user>:skipped  set   song ids
+mt:v1:user:<user>:liked    hash  song id -> its emotion vector (pulls the query towards it)
+mt:v1:user:<user>:dislikes hash  song id -> its emotion vector (pushes the query away; never served)
+mt:v1:user:<user>:skipped  set   song ids (recorded; not used in ranking yet)
 mt:v1:user:<user>:recent   list  song ids served lately (newest first)
+<user> is the first 24 hex digits of the user id's sha1: no user id is stored in clear.
+(Before this layout dislikes were a set `:disliked` without vectors; such keys are ignored.)
 
 Redis down never fails a recommendation: reads miss and writes are dropped, a metric and a
 log line say so, and after a failure Redis is left alone for `retry_after_s` (so a dead server
@@ -146,28 +148,29 @@ class Cache:
     def _user(self, user_id: str, part: str) -> str:
         return f"{NS}user:{digest(user_id)[:24]}:{part}"
 
-    def user_state(self, user_id: str) -> tuple[dict[int, list[float]], set[int], list[int]]:
-        """(liked song -> vector, disliked and skipped songs, recently served songs)."""
+    def user_state(self, user_id: str) -> tuple[dict[int, list[float]], dict[int, list[float]], list[int]]:
+        """(liked song -> vector, disliked song -> vector, recently served songs). Disliked songs keep
+        their vectors because they push the query away even when they are no longer in any pool."""
         def read():
             pipe = self.client.pipeline()
             pipe.hgetall(self._user(user_id, "liked"))
-            pipe.smembers(self._user(user_id, "disliked"))
+            pipe.hgetall(self._user(user_id, "dislikes"))
             pipe.lrange(self._user(user_id, "recent"), 0, self.recent_size - 1)
             return pipe.execute()
 
-        liked, disliked, recent = self._try(read, ({}, set(), []))
-        return ({int(k): json.loads(v) for k, v in liked.items()}, {int(s) for s in disliked},
-                [int(s) for s in recent])
+        liked, disliked, recent = self._try(read, ({}, {}, []))
+        vectors = lambda stored: {int(k): json.loads(v) for k, v in stored.items()}  # noqa: E731
+        return vectors(liked), vectors(disliked), [int(s) for s in recent]
 
     def record_feedback(self, user_id: str, song_id: int, kind: str, vector: list[float]) -> None:
         """liked / disliked / skipped. Raises FeedbackStoreUnavailable: feedback is never dropped silently."""
-        liked, disliked, skipped = (self._user(user_id, p) for p in ("liked", "disliked", "skipped"))
+        liked, disliked, skipped = (self._user(user_id, p) for p in ("liked", "dislikes", "skipped"))
         pipe = self.client.pipeline(transaction=True)
         if kind == "liked":
             pipe.hset(liked, str(song_id), json.dumps(vector))
-            pipe.srem(disliked, song_id)
+            pipe.hdel(disliked, str(song_id))
         elif kind == "disliked":
-            pipe.sadd(disliked, song_id)
+            pipe.hset(disliked, str(song_id), json.dumps(vector))
             pipe.hdel(liked, str(song_id))
         else:
             pipe.sadd(skipped, song_id)

@@ -230,8 +230,8 @@ class Recommender:
         current = np.asarray(probabilities)
         pools, pool_cached = self._pools(request, current, version)
 
-        liked, disliked, recent = self.cache.user_state(request.user_id) if request.user_id else ({}, set(), [])
-        excluded = disliked | set(recent)
+        liked, disliked, recent = self.cache.user_state(request.user_id) if request.user_id else ({}, {}, [])
+        excluded = set(disliked) | set(recent)
         pools = [[s for s in pool if s.song_id not in excluded] for pool in pools]
         if request.user_id and any(len(pool) < request.limit for pool in pools) and excluded:
             # The shared pool ran dry for this user: search again past what they have heard.
@@ -246,7 +246,7 @@ class Recommender:
                       for pool in pools]
         if request.mode == MATCH:
             query = ranking.personal_query(current, list(map(np.asarray, liked.values())),
-                                           [np.asarray(by_id[i].probabilities) for i in disliked if i in by_id])
+                                           list(map(np.asarray, disliked.values())))
             picks = ranking.match(query, candidates[0], request.limit)
         else:
             picks = ranking.regulate(current, INDEX[request.target], candidates, request.limit)
