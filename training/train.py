@@ -176,13 +176,13 @@ def dev_figure(probabilities: np.ndarray, examples: list[Example]) -> float:
     return evaluate(probabilities[clear], [examples[i].label for i in clear])["macro_f1"]
 
 
-def dev_score(model, encoder, dev: dict[str, list[Example]], device) -> tuple[float, dict]:
-    """The mean of the dev sets' figures (each corpus counts equally)."""
-    figures = {}
+def dev_score(model, encoder, dev: dict[str, list[Example]], device) -> tuple[float, dict, dict]:
+    """The mean of the dev sets' figures (each corpus counts equally), the figures and the logits."""
+    figures, logits = {}, {}
     for name, examples in dev.items():
-        logits = predict_logits(model, encoder, [model_text(e) for e in examples], device)
-        figures[name] = dev_figure(torch.softmax(logits, -1).numpy(), examples)
-    return float(np.mean(list(figures.values()))), figures
+        logits[name] = predict_logits(model, encoder, [model_text(e) for e in examples], device)
+        figures[name] = dev_figure(torch.softmax(logits[name], -1).numpy(), examples)
+    return float(np.mean(list(figures.values()))), figures, logits
 
 
 def length_buckets(lengths: list[int], batch_size: int, rng: random.Random) -> list[list[int]]:
@@ -258,13 +258,13 @@ def train_full(model, encoder, train, dev, config: TrainConfig, device) -> tuple
             bar.set_postfix(loss=f"{loss.item():.3f}")
             if step >= total:
                 break
-        score, figures = dev_score(model, encoder, dev, device)
+        score, figures, logits = dev_score(model, encoder, dev, device)
         history.append({"epoch": epoch + 1, "step": step, "dev_macro_f1": round(score, 4)})
         history[-1]["dev"] = {k: round(v, 4) for k, v in figures.items()}
         print(f"epoch {epoch + 1}: dev score {score:.4f} " + " ".join(f"{k}={v:.3f}" for k, v in figures.items())
               + f" ({time.time() - epoch_started:.0f} s)", flush=True)
         if score > best_score:
-            best, best_score, stale = copy.deepcopy(model.state_dict()), score, 0
+            best, best_score, stale, best_logits = copy.deepcopy(model.state_dict()), score, 0, logits
         else:
             stale += 1
             if stale >= config.patience:
@@ -273,6 +273,7 @@ def train_full(model, encoder, train, dev, config: TrainConfig, device) -> tuple
         if step >= total:
             break
     model.load_state_dict(best)
+    model.dev_logits = best_logits  # the kept epoch's dev logits: the temperatures are fitted on them
     return model, history
 
 
@@ -343,8 +344,8 @@ def run(config: TrainConfig) -> Path:
         model, history = train_full(model, encoder, train, dev, config, device)
     seconds = time.time() - started
 
-    logits = {name: predict_logits(model, encoder, [model_text(e) for e in examples], device)
-              for name, examples in dev.items()}
+    logits = getattr(model, "dev_logits", None) or {
+        name: predict_logits(model, encoder, [model_text(e) for e in examples], device) for name, examples in dev.items()}
     temperatures = {}
     for kind, sources in config.calibrate_on.items():
         sets = [(logits[name], targets_of(dev[name])) for name in sources if name in dev]
