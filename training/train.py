@@ -64,9 +64,10 @@ class TrainConfig:
     soft_targets: bool = True  # False: one-hot targets everywhere, KOTE by the hard rule (ambiguous dropped)
     kote: str | None = None  # the KOTE file or directory (val.tsv); default <data_dir>/kote, else training/data/kote
     kote_max_length: int = 96  # KOTE comments are cut to this many tokens in training (long tails cost CPU)
-    # The dev sets each kind's temperature is fitted on (one-label sets: ECE is measured against one label).
+    # The dev sets each kind's temperature is fitted on: the one-label set of that kind. (Adding the
+    # hard-forms dev set to UTTERANCE raised the shipped model's conversation ECE from 0.043 to 0.081.)
     calibrate_on: dict[str, list[str]] = field(default_factory=lambda: {
-        "utterance": ["conversation", "hard"], "lyrics": ["lyrics"]})
+        "utterance": ["conversation"], "lyrics": ["lyrics"]})
     max_steps: int | None = None  # for tests: stop after this many optimizer steps
     data_dir: str | None = None  # default: training/data
     device: str = "auto"
