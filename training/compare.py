@@ -6,7 +6,9 @@ table in the form of the original project's backbone comparison (docs/model-comp
 
 Each configuration: a backbone (the shipped e5-small by default, or any local checkpoint), with or
 without DAPT (training/dapt.py), full fine-tuning or a frozen backbone + linear head, AdamW or
-Adafactor. Figures are on the held-out test splits, from the torch model with its fitted temperature.
+Adafactor, soft or one-hot ("hard") targets, and which corpora it trains on (with or without KOTE,
+with or without the two-feelings and hard-forms corpora). Every configuration is evaluated on every
+test split (scorecard.py), from the torch model with its fitted per-kind temperatures.
 
 Every finished row is appended to results.jsonl in the work directory together with the settings it was
 measured under, and a later run with the same settings reuses it instead of training again. So a long
@@ -30,9 +32,9 @@ from services.common.labels import EMOTIONS
 from training.build import DEFAULT_KOTE
 from training.dapt import default_plan
 from training.dapt import run as run_dapt
-from training.evaluate import evaluate
 from training.model import EmotionClassifier
-from training.train import Encoder, TrainConfig, load_splits, model_text, predict_logits
+from training.scorecard import headline, scorecard
+from training.train import CORPORA, Encoder, TrainConfig, load_splits, model_text, predict_logits
 from training.train import run as run_training
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,40 +49,59 @@ class Config:
     optimizer: str = "adamw"
     lr: float = 1e-4
     seed: int = 13  # fine-tuning seed (initialisation of the head, dropout, batch order)
+    soft: bool = True  # soft targets (KOTE label counts, two-feelings weights); False: one-hot, KOTE by the hard rule
+    corpora: tuple[str, ...] = CORPORA  # what it trains on (every configuration is evaluated on every split)
+    freeze_layers: int = 0
 
 
+WITHOUT_KOTE = tuple(c for c in CORPORA if c != "kote")
 DEFAULT_CONFIGS = [
-    Config("full · AdamW 1e-4 (shipped)"),
+    Config("full · AdamW 1e-4 · soft targets · every corpus"),
     Config("frozen + head · AdamW (original method)", freeze=True),
     Config("DAPT + full · AdamW 1e-4", dapt=True),
     Config("full · Adafactor 1e-4", optimizer="adafactor"),
     Config("full · Adafactor 1e-6 (original setting)", optimizer="adafactor", lr=1e-6),
+    # Issue 16: what KOTE and the soft targets each bring.
+    Config("full · hard targets · every corpus", soft=False),
+    Config("full · soft targets · without KOTE", corpora=WITHOUT_KOTE),
+    Config("full · conversation + lyrics only (the data before issue 16)", corpora=("conversation", "lyrics")),
+    Config("full · soft targets · every corpus · bottom 6 layers frozen (shipped)", freeze_layers=6),
 ]
 
 
 def test_figures(run_dir: Path, splits: dict) -> dict[str, dict]:
+    """Every test split, keyed by corpus name, with the run's temperature for each kind."""
     model = EmotionClassifier.load(run_dir)
     meta = json.loads((run_dir / "classifier.json").read_text())
     encoder = Encoder(run_dir / "tokenizer.json", meta["max_length"], meta["input_prefix"])
-    figures = {}
-    for name, corpus in splits.items():
-        examples = corpus["test"]
-        if examples:
-            logits = predict_logits(model, encoder, [model_text(e) for e in examples], torch.device("cpu"))
-            figures[name] = evaluate(torch.softmax(logits / meta["temperature"], -1).numpy(),
-                                     [e.label for e in examples])
-    return figures
+    temperatures = meta.get("temperatures", {})
+
+    def predict(examples, kind):
+        logits = predict_logits(model, encoder, [model_text(e) for e in examples], torch.device("cpu"))
+        return torch.softmax(logits / temperatures.get(kind, meta["temperature"]), -1).numpy()
+
+    return scorecard(predict, {name: corpus["test"] for name, corpus in splits.items()})
+
+
+SPLIT_COLUMNS = ("conversation", "lyrics", "kote", "mixed", "hard")
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| configuration | backbone | DAPT | seed | conversation macro-F1 | P | R | lyrics macro-F1 | ECE (conv.) | "
-             + " | ".join(f"F1 {e}" for e in EMOTIONS) + " | training s |",
-             "|---|---|---|---|---|---|---|---|---|" + "---|" * len(EMOTIONS) + "---|"]
+    lines = ["| configuration | backbone | DAPT | seed | targets | trained on | conversation macro-F1 | P | R | "
+             "lyrics macro-F1 | KOTE test macro-F1 | two feelings: both top two | hard forms macro-F1 | "
+             "ECE conv. | ECE lyrics | " + " | ".join(f"F1 {e} (conv.)" for e in EMOTIONS) + " | training s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|" + "---|" * len(EMOTIONS) + "---|"]
+    nan = float("nan")
     for r in rows:
-        c, l = r["figures"]["conversation"], r["figures"].get("lyrics", {"macro_f1": float("nan")})
+        f = r["figures"]
+        c = f["conversation"]
+        measured = [headline(k, f[k])[1] if k in f else nan for k in SPLIT_COLUMNS]
         lines.append(
-            f"| {r['config']} | {r['backbone']} | {'yes' if r['dapt'] else 'no'} | {r['seed']} | {c['macro_f1']:.3f} | "
-            f"{c['macro_precision']:.3f} | {c['macro_recall']:.3f} | {l['macro_f1']:.3f} | {c['ece']:.3f} | "
+            f"| {r['config']} | {r['backbone']} | {'yes' if r['dapt'] else 'no'} | {r['seed']} | "
+            f"{'soft' if r.get('soft', True) else 'hard'} | {r.get('trained_on', 'conversation, lyrics')} | "
+            f"{measured[0]:.3f} | {c['macro_precision']:.3f} | {c['macro_recall']:.3f} | "
+            + " | ".join(f"{v:.3f}" for v in measured[1:]) + f" | {c['ece']:.3f} | "
+            f"{f.get('lyrics', {}).get('ece', nan):.3f} | "
             + " | ".join(f"{c['f1_per_class'][e]:.2f}" for e in EMOTIONS) + f" | {r['train_seconds']:.0f} |")
     return "\n".join(lines) + "\n"
 
@@ -104,7 +125,7 @@ def compare(backbones: dict[str, Path], configs: list[Config], work: Path, *, ep
     With measured_only, train nothing: return just the rows measured before (by any lane)."""
     common = {"epochs": epochs, "max_steps": max_steps, "data_dir": str(data_dir) if data_dir else None}
     settings = {**common, "dapt_steps": dapt_steps, "dapt_kote": str(kote) if kote else None}
-    splits = load_splits(TrainConfig(backbone="", out="", data_dir=common["data_dir"]))
+    splits = load_splits(TrainConfig(backbone="", out="", data_dir=common["data_dir"]))  # soft: every comment
     work.mkdir(parents=True, exist_ok=True)
     results = work / "results.jsonl"
     rows = []
@@ -129,8 +150,10 @@ def compare(backbones: dict[str, Path], configs: list[Config], work: Path, *, ep
             backbone = adapted
         run_dir = work / f"run-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
         run_training(replace(TrainConfig(backbone=str(backbone), out=str(run_dir), **common),
-                             freeze_backbone=config.freeze, optimizer=config.optimizer, lr=config.lr, seed=config.seed))
+                             freeze_backbone=config.freeze, optimizer=config.optimizer, lr=config.lr, seed=config.seed,
+                             soft_targets=config.soft, corpora=config.corpora, freeze_layers=config.freeze_layers))
         row = {"key": key, "config": config.name, "backbone": config.backbone, "dapt": config.dapt, "seed": config.seed,
+               "soft": config.soft, "trained_on": ", ".join(config.corpora),
                "run_dir": str(run_dir), "train_seconds": time.time() - started,
                "threads": torch.get_num_threads(), "figures": test_figures(run_dir, splits)}
         with results.open("a", encoding="utf-8") as f:

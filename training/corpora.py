@@ -4,9 +4,21 @@ Every loader returns Examples with the canonical label index. The maps:
 
 - The project's own TSVs (training/data/conversation/*.tsv, training/data/lyrics/*.tsv):
   `text<TAB>emotion[<TAB>genre]`, emotion one of the six ids. Lyric lines are joined by " / ".
-- KOTE (`ID<TAB>text<TAB>label indices`): the rule in shared/data/kote/README.md:
-  없음 with at most 3 labels -> neutral; otherwise the group with the most labels wins when it has
-  at least 2 and the runner-up at most half as many; anything else is ambiguous and dropped.
+- KOTE (`ID<TAB>text<TAB>label indices`, committed in training/data/kote/ with its LICENSE and README).
+  The hard rule of its README: 없음 with at most 3 labels -> neutral; otherwise the group with the
+  most labels wins when it has at least 2 and the runner-up at most half as many; anything else is
+  ambiguous. `load_kote` keeps only the comments the rule labels (one-hot targets);
+  `load_kote_soft` keeps every comment with a mapped label and gives it a distribution: each group
+  counts its labels, 없음 counts KOTE_NONE_WEIGHT for neutral (a rater saw no emotion at all: as
+  strong a signal as a group three raters' labels fall in, so 없음 plus two labels of one group is
+  mostly neutral, as the hard rule says), the nine unmapped labels count for nothing, and a comment
+  with only unmapped labels is dropped. Its `label` is the hard rule's where defined (else the
+  distribution's top, with `ambiguous` set), so macro-F1 is measured against the rule.
+- Two-feelings corpus (training/data/mixed/*.tsv): `text<TAB>weights`, weights like
+  `sadness=0.6,peace=0.4`: two different non-neutral emotions, each in (0, 1), summing to 1,
+  the first at least the second. The target is that distribution; the label is the first.
+- Hard forms (training/data/hard/*.tsv): `text<TAB>emotion<TAB>form`, the form one of HARD_FORMS;
+  one-hot targets, the form kept in `tag`.
 - AI-Hub 감성대화 말뭉치 (JSON list of dialogues; `profile.emotion.type` E10..E69, the user's first
   line `talk.content.HS01`): 분노 E10-E19 -> anger; 슬픔 E20-E29 and 상처 E40-E49 -> sadness;
   불안 E30-E39 and 당황 E50-E59 -> tension; 기쁨 E60-E69 -> joy, except its calm sub-emotions
@@ -21,7 +33,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from services.common.labels import EMOTIONS, emotion_index
@@ -32,12 +44,37 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 @dataclass(frozen=True)
 class Example:
     text: str
-    label: int  # canonical index
-    source: str  # conversation, lyrics, kote, aihub, short-dialogue
+    label: int  # canonical index (the top of the target)
+    source: str  # conversation, lyrics, kote, mixed, hard, aihub, short-dialogue
+    target: tuple[float, ...] = ()  # distribution over the six; empty: one-hot on label
+    ambiguous: bool = False  # KOTE: the hard rule gives no label (label is the target's top)
+    tag: str = ""  # hard forms: the form
 
     @property
     def emotion(self) -> str:
         return EMOTIONS[self.label]
+
+    @property
+    def distribution(self) -> tuple[float, ...]:
+        if self.target:
+            return self.target
+        return tuple(1.0 if i == self.label else 0.0 for i in range(len(EMOTIONS)))
+
+    def one_hot(self) -> "Example":
+        """The same example with a one-hot target on its label (the "hard targets" configuration)."""
+        return replace(self, target=())
+
+
+def _rows(path: Path, columns: tuple[str, ...]):
+    """(line number, row) of a project TSV with a header naming at least `columns`; blank texts skipped."""
+    with open(path, encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+        missing = [c for c in columns if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ValueError(f"{path}:1: the header lacks {', '.join(missing)} (expected {' '.join(columns)})")
+        for row_number, row in enumerate(reader, start=2):
+            if (row.get("text") or "").strip():
+                yield row_number, row
 
 
 # --- the project's own corpora -------------------------------------------------------------------
@@ -45,26 +82,84 @@ class Example:
 
 def load_project_tsv(path: Path, source: str) -> list[Example]:
     examples = []
-    with open(path, encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-        for row_number, row in enumerate(reader, start=2):
-            text = (row.get("text") or "").strip()
-            if not text:
-                continue
-            try:
-                label = emotion_index(row.get("emotion") or "")
-            except ValueError as exc:
-                raise ValueError(f"{path}:{row_number}: {exc}") from exc
-            examples.append(Example(text, label, source))
+    for row_number, row in _rows(path, ("text", "emotion")):
+        try:
+            label = emotion_index(row.get("emotion") or "")
+        except ValueError as exc:
+            raise ValueError(f"{path}:{row_number}: {exc}") from exc
+        examples.append(Example(row["text"].strip(), label, source))
     return examples
 
 
+def parse_weights(spec: str) -> tuple[float, ...]:
+    """`sadness=0.6,peace=0.4` -> a distribution over the six; ValueError says what is wrong."""
+    weights = [0.0] * len(EMOTIONS)
+    pairs = [p.strip() for p in spec.split(",") if p.strip()]
+    if len(pairs) != 2:
+        raise ValueError(f"weights {spec!r}: expected two emotion=weight pairs")
+    values = []
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        index = emotion_index(name.strip())
+        if EMOTIONS[index] == "neutral":
+            raise ValueError(f"weights {spec!r}: neutral is not a feeling to mix")
+        if weights[index]:
+            raise ValueError(f"weights {spec!r}: {name.strip()} twice")
+        try:
+            weight = float(value)
+        except ValueError:
+            raise ValueError(f"weights {spec!r}: {value!r} is not a number") from None
+        if not 0.0 < weight < 1.0:
+            raise ValueError(f"weights {spec!r}: each weight must lie strictly between 0 and 1")
+        weights[index] = weight
+        values.append(weight)
+    if abs(sum(values) - 1.0) > 1e-6:
+        raise ValueError(f"weights {spec!r}: they sum to {sum(values):g}, not 1")
+    if values[0] < values[1]:
+        raise ValueError(f"weights {spec!r}: the first emotion must weigh at least as much as the second")
+    return tuple(weights)
+
+
+def load_mixed_tsv(path: Path) -> list[Example]:
+    examples = []
+    for row_number, row in _rows(path, ("text", "weights")):
+        try:
+            target = parse_weights(row.get("weights") or "")
+        except ValueError as exc:
+            raise ValueError(f"{path}:{row_number}: {exc}") from exc
+        first = emotion_index(row["weights"].split(",")[0].split("=")[0].strip())
+        examples.append(Example(row["text"].strip(), first, "mixed", target=target))
+    return examples
+
+
+HARD_FORMS = ("negation", "contrast", "slang", "emoji", "codemix", "oneword", "multisentence", "nospacing",
+              "neutral-emotionword")
+
+
+def load_hard_tsv(path: Path) -> list[Example]:
+    examples = []
+    for row_number, row in _rows(path, ("text", "emotion", "form")):
+        form = (row.get("form") or "").strip()
+        try:
+            label = emotion_index(row.get("emotion") or "")
+        except ValueError as exc:
+            raise ValueError(f"{path}:{row_number}: {exc}") from exc
+        if form not in HARD_FORMS:
+            raise ValueError(f"{path}:{row_number}: unknown form {form!r} (one of {', '.join(HARD_FORMS)})")
+        examples.append(Example(row["text"].strip(), label, "hard", tag=form))
+    return examples
+
+
+_PROJECT_LOADERS = {"mixed": load_mixed_tsv, "hard": load_hard_tsv}
+
+
 def load_project(kind: str, data_dir: Path = DATA_DIR) -> list[Example]:
-    """kind: "conversation" or "lyrics"; every TSV in training/data/<kind>/."""
+    """kind: "conversation", "lyrics", "mixed" or "hard"; every TSV in training/data/<kind>/."""
     files = sorted((data_dir / kind).glob("*.tsv"))
     if not files:
         raise FileNotFoundError(f"no {kind} corpus in {data_dir / kind}")
-    return [example for path in files for example in load_project_tsv(path, kind)]
+    loader = _PROJECT_LOADERS.get(kind, lambda path: load_project_tsv(path, kind))
+    return [example for path in files for example in loader(path)]
 
 
 # --- KOTE ----------------------------------------------------------------------------------------
@@ -101,22 +196,60 @@ def kote_emotion(label_indices: list[int]) -> str | None:
     return None
 
 
-def load_kote(path: Path) -> list[Example]:
-    """A KOTE TSV file (ID, text, comma-separated label indices), or a directory holding val.tsv;
-    ambiguous comments dropped."""
+KOTE_NONE_WEIGHT = 3.0
+KOTE_DIR = DATA_DIR / "kote"
+
+
+def kote_distribution(label_indices: list[int]) -> tuple[float, ...] | None:
+    """Per-group label counts (없음: KOTE_NONE_WEIGHT for neutral) as a distribution; None when no
+    label maps to the six."""
+    counts = [0.0] * len(EMOTIONS)
+    for name in (KOTE_LABELS[i] for i in label_indices):
+        if name == "없음":
+            counts[emotion_index("neutral")] = KOTE_NONE_WEIGHT
+        elif name in _KOTE_GROUP_OF:
+            counts[emotion_index(_KOTE_GROUP_OF[name])] += 1.0
+    total = sum(counts)
+    return tuple(c / total for c in counts) if total else None
+
+
+def _kote_rows(path: Path):
     path = Path(path)
     if path.is_dir():
         path = path / "val.tsv"
-    examples = []
     with open(path, encoding="utf-8", newline="") as f:
         for line_number, line in enumerate(f, start=1):
             parts = line.rstrip("\n").split("\t")
             if len(parts) != 3:
                 raise ValueError(f"{path}:{line_number}: expected 3 tab-separated fields")
             _, text, labels = parts
-            emotion = kote_emotion([int(i) for i in labels.split(",") if i.strip()])
-            if emotion and text.strip():
-                examples.append(Example(text.strip(), emotion_index(emotion), "kote"))
+            try:
+                indices = [int(i) for i in labels.split(",") if i.strip()]
+                if any(not 0 <= i < len(KOTE_LABELS) for i in indices):
+                    raise ValueError
+            except ValueError:
+                raise ValueError(f"{path}:{line_number}: labels {labels!r} are not indices into KOTE's 44") from None
+            if text.strip():
+                yield text.strip(), indices
+
+
+def load_kote(path: Path = KOTE_DIR) -> list[Example]:
+    """A KOTE TSV file (ID, text, comma-separated label indices), or a directory holding val.tsv;
+    ambiguous comments dropped (the hard rule)."""
+    return [Example(text, emotion_index(emotion), "kote")
+            for text, indices in _kote_rows(path) if (emotion := kote_emotion(indices))]
+
+
+def load_kote_soft(path: Path = KOTE_DIR) -> list[Example]:
+    """Every KOTE comment with a mapped label, its target the label counts' distribution."""
+    examples = []
+    for text, indices in _kote_rows(path):
+        target = kote_distribution(indices)
+        if target is None:
+            continue
+        emotion = kote_emotion(indices)
+        label = emotion_index(emotion) if emotion else max(range(len(target)), key=target.__getitem__)
+        examples.append(Example(text, label, "kote", target=target, ambiguous=emotion is None))
     return examples
 
 

@@ -76,3 +76,37 @@ def markdown_report(title: str, figures: dict[str, dict]) -> str:
         for e, row in zip(EMOTIONS, f["confusion"]):
             lines.append(f"| {KOREAN[e]} | " + " | ".join(str(v) for v in row) + " |")
     return "\n".join(lines) + "\n"
+
+
+def soft_figures(probabilities: np.ndarray, targets: np.ndarray) -> dict:
+    """How close the predicted distributions are to target distributions (KOTE's label counts).
+
+    cross_entropy: mean -sum t log p (lower is better; the targets' own entropy is its floor);
+    total_variation: mean half L1 distance; top_agreement: share whose top emotion is the target's.
+    """
+    p = np.clip(np.asarray(probabilities, dtype=np.float64), 1e-12, 1.0)
+    t = np.asarray(targets, dtype=np.float64)
+    return {
+        "examples": int(len(t)),
+        "cross_entropy": round(float(-(t * np.log(p)).sum(axis=1).mean()), 4),
+        "target_entropy": round(float(-(t * np.log(np.clip(t, 1e-12, 1.0))).sum(axis=1).mean()), 4),
+        "total_variation": round(float(0.5 * np.abs(p - t).sum(axis=1).mean()), 4),
+        "top_agreement": round(float((p.argmax(axis=1) == t.argmax(axis=1)).mean()), 4),
+    }
+
+
+def two_feelings(probabilities: np.ndarray, targets: np.ndarray) -> dict:
+    """Sentences carrying two feelings: the share whose two emotions are the model's top two (either
+    order), the mean probability of the weaker (second) one and of the stronger one."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    t = np.asarray(targets, dtype=np.float64)
+    rows = np.arange(len(t))
+    wanted = np.argsort(-t, axis=1, kind="stable")[:, :2]
+    predicted = np.argsort(-p, axis=1, kind="stable")[:, :2]
+    both = np.sort(wanted, axis=1) == np.sort(predicted, axis=1)
+    return {
+        "examples": int(len(t)),
+        "both_top_two": round(float(both.all(axis=1).mean()), 4),
+        "weaker_mean_probability": round(float(p[rows, wanted[:, 1]].mean()), 4),
+        "stronger_mean_probability": round(float(p[rows, wanted[:, 0]].mean()), 4),
+    }

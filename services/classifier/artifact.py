@@ -7,6 +7,12 @@ model.onnx      inputs input_ids, attention_mask (int64, [batch, seq]);
 tokenizer.json  Hugging Face tokenizers format
 model.json      the card below
 
+Calibration per kind of text: the graph folds one temperature in (`folded_temperature`); the card
+may name another per kind (`temperatures`, e.g. {"utterance": 1.4, "lyrics": 2.1}). Since
+softmax(z / T) is proportional to softmax(z / T0) ** (T0 / T), the runtime turns the folded
+probabilities into the kind's own with `ModelCard.calibrate`, no logits needed. A card without
+these fields (older artifacts) is served as it was: exponent 1.
+
 Audio model (AudioModelCard):
 model.onnx      input mel (float32, [batch, 48, time], dB as services/common/audio/mel.py defines);
                 outputs probabilities (float32, [batch, 6], canonical order) and
@@ -21,6 +27,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from services.common.labels import EMOTIONS
 
@@ -67,6 +75,19 @@ class ModelCard:
     # split name -> {"examples", "macro_f1", "accuracy", "ece", "f1_per_class": {...}, ...}
     evaluation: dict[str, dict[str, Any]] = field(default_factory=dict)
     quantization: str = "none"
+    folded_temperature: float = 1.0  # the temperature inside model.onnx
+    temperatures: dict[str, float] = field(default_factory=dict)  # kind ("utterance", "lyrics") -> temperature
+
+    def calibration_exponent(self, kind: str) -> float:
+        return self.folded_temperature / self.temperatures.get(kind, self.folded_temperature)
+
+    def calibrate(self, probabilities: np.ndarray, kind: str) -> np.ndarray:
+        """The folded probabilities [n, 6] recalibrated to `kind`'s temperature (unchanged when it has none)."""
+        exponent = self.calibration_exponent(kind)
+        if exponent == 1.0 or len(probabilities) == 0:
+            return probabilities
+        powered = np.power(np.asarray(probabilities, dtype=np.float64), exponent)
+        return (powered / powered.sum(axis=1, keepdims=True)).astype(np.float32)
 
     @classmethod
     def read(cls, directory: Path) -> "ModelCard":
@@ -82,9 +103,13 @@ class ModelCard:
                 trained_on=tuple(raw.get("trained_on", ())),
                 evaluation=dict(raw.get("evaluation", {})),
                 quantization=str(raw.get("quantization", "none")),
+                folded_temperature=float(raw.get("folded_temperature", 1.0)),
+                temperatures={str(k): float(v) for k, v in raw.get("temperatures", {}).items()},
             )
         except KeyError as exc:
             raise ArtifactError(f"{path} lacks the field {exc.args[0]!r}") from exc
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise ArtifactError(f"{path}: a field has the wrong type: {exc}") from exc
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -96,6 +121,8 @@ class ModelCard:
             "backbone": self.backbone,
             "trained_on": list(self.trained_on),
             "quantization": self.quantization,
+            "folded_temperature": self.folded_temperature,
+            "temperatures": self.temperatures,
             "evaluation": self.evaluation,
         }
 

@@ -12,6 +12,7 @@ from enum import Enum
 
 import numpy as np
 
+from services.classifier.artifact import ModelCard
 from services.classifier.lyrics import Window, aggregate, split_windows
 from services.classifier.model import EmotionModel
 from services.common.labels import EMOTIONS
@@ -51,6 +52,7 @@ class Plan:
     # Per input text: its windows (LYRICS) and where its units start in `units`.
     windows: list[list[Window]] = field(default_factory=list)
     starts: list[int] = field(default_factory=list)
+    card: ModelCard | None = None  # its per-kind calibration is applied to the units' probabilities
 
 
 class LimitError(ValueError):
@@ -79,7 +81,7 @@ class Limits:
 
 
 def plan(texts: list[str], kind: TextKind, model: EmotionModel, window_lines: int) -> Plan:
-    result = Plan(kind)
+    result = Plan(kind, card=model.card)
     budget = model.card.max_length - model.overhead_tokens
     for text in texts:
         result.starts.append(len(result.units))
@@ -93,6 +95,8 @@ def plan(texts: list[str], kind: TextKind, model: EmotionModel, window_lines: in
 
 
 def assemble(plan: Plan, probabilities: np.ndarray) -> list[Classification]:
+    if plan.card is not None:
+        probabilities = plan.card.calibrate(probabilities, plan.kind.value)
     if plan.kind is TextKind.UTTERANCE:
         return [Classification(tuple(float(p) for p in row)) for row in probabilities]
     results = []

@@ -12,18 +12,24 @@ from services.classifier.model import EmotionModel
 from services.common.labels import EMOTIONS
 from tests.support.tiny_model import build_tiny_backbone
 from training.build import main as build
-from training.corpora import DATA_DIR
+from training.corpora import DATA_DIR, HARD_FORMS
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "corpora"
+
+
+CORPORA = ("conversation", "lyrics", "mixed", "hard")
 
 
 def tiny_corpus(root: Path, per_emotion: int) -> Path:
-    """The first lines of each of the project's TSVs: a few real sentences per emotion."""
-    for kind in ("conversation", "lyrics"):
+    """The first lines of each of the project's TSVs (a few real sentences per emotion, pair or form),
+    and KOTE's first comments."""
+    for kind in CORPORA:
         (root / kind).mkdir(parents=True)
         for path in sorted((DATA_DIR / kind).glob("*.tsv")):
             lines = path.read_text(encoding="utf-8").splitlines()[: per_emotion + 1]
             (root / kind / path.name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (root / "kote").mkdir()
+    kote = (DATA_DIR / "kote" / "val.tsv").read_text(encoding="utf-8").splitlines()[: 10 * per_emotion]
+    (root / "kote" / "val.tsv").write_text("\n".join(kote) + "\n", encoding="utf-8")
     return root
 
 
@@ -34,7 +40,7 @@ def built(tmp_path_factory):
     build([
         "--backbone", str(build_tiny_backbone(tmp / "backbone")),
         "--data-dir", str(tiny_corpus(tmp / "data", per_emotion=30)),
-        "--kote", str(FIXTURES / "kote_sample.tsv"),
+        "--kote", str(tmp / "data" / "kote"),
         "--out", str(out), "--work", str(tmp / "work"), "--report", str(tmp / "report.md"),
         "--epochs", "12", "--lr", "2e-3",  # a tiny model learns fast; decisive outputs make the int8 check meaningful
     ])
@@ -64,10 +70,17 @@ def test_export_matches_torch_and_int8_matches_fp32(built):
 def test_figures_are_recorded_for_each_split_with_baselines(built):
     out, report = built
     card = json.loads((out / "model.json").read_text())
-    assert set(card["evaluation"]) == {"conversation-test", "lyrics-test", "kote-val"}
+    assert set(card["evaluation"]) == {f"{k}-test" for k in (*CORPORA, "kote")}
     for figures in card["evaluation"].values():
         assert 0.0 <= figures["macro_f1"] <= 1.0 and 0.0 <= figures["ece"] <= 1.0
         assert set(figures["f1_per_class"]) == set(EMOTIONS)
+    assert 0.0 <= card["evaluation"]["mixed-test"]["two_feelings"]["both_top_two"] <= 1.0
+    soft = card["evaluation"]["kote-test"]["soft"]
+    assert soft["cross_entropy"] >= soft["target_entropy"] - 1e-6  # cross-entropy is never below the entropy
+    assert set(card["evaluation"]["hard-test"]["accuracy_per_form"]) <= set(HARD_FORMS)
+    # One temperature per kind; the one in the graph is the utterance one.
+    assert set(card["temperatures"]) == {"utterance", "lyrics"}
+    assert card["folded_temperature"] == card["temperatures"]["utterance"] > 0
     assert any("majority class" in k for k in card["baselines"])
     assert any("frozen backbone" in k for k in card["baselines"])
     assert card["training"]["temperature"] > 0
@@ -86,9 +99,15 @@ def test_a_run_trained_before_is_exported_as_it_was_trained(built, tmp_path):
                                 optimizer="adafactor", lr=2e-3, epochs=2))
     out = tmp_path / "artifact"
     build(["--backbone", str(work.parent / "backbone"), "--data-dir", str(data), "--full-run", str(run_dir),
-           "--kote", str(tmp_path / "no-kote"), "--out", str(out), "--work", str(tmp_path / "work"),
-           "--report", str(tmp_path / "report.md"), "--epochs", "12"])
+           "--out", str(out), "--work", str(tmp_path / "work"), "--report", str(tmp_path / "report.md"),
+           "--epochs", "12", "--previous", str(built[0]), "--no-frozen-baseline"])
     card = json.loads((out / "model.json").read_text())
+    # The older artifact measured on the same splits, side by side in the report.
+    previous = json.loads((built[0] / "model.json").read_text())
+    assert card["previous_model"]["version"] == previous["version"]
+    assert card["previous_model"]["evaluation"]["conversation-test"] == previous["evaluation"]["conversation-test"]
+    assert "## Every split, side by side" in (tmp_path / "report.md").read_text()
+    assert not any("frozen backbone" in k for k in card["baselines"])
     assert (card["training"]["optimizer"], card["training"]["epochs"], card["training"]["lr"]) == ("adafactor", 2, 2e-3)
     assert card["training"]["temperature"] == json.loads((run_dir / "classifier.json").read_text())["temperature"]
     assert not (tmp_path / "work" / "full").exists()  # nothing was fine-tuned again

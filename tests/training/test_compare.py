@@ -11,14 +11,18 @@ def test_tiny_comparison_writes_a_row_per_configuration(tmp_path):
     backbone = build_tiny_backbone(tmp_path / "bb")
     data = tiny_corpus(tmp_path / "data", per_emotion=12)
     configs = [Config("full adamw"), Config("frozen", freeze=True), Config("dapt", dapt=True),
-               Config("adafactor", optimizer="adafactor", lr=1e-3)]
+               Config("adafactor", optimizer="adafactor", lr=1e-3), Config("hard targets", soft=False),
+               Config("without kote", corpora=("conversation", "lyrics", "mixed", "hard"))]
     rows = compare({"e5-small": backbone}, configs, tmp_path / "work", epochs=1, dapt_steps=[5, 5, 5],
                    data_dir=data, max_steps=5)
-    assert [r["config"] for r in rows] == ["full adamw", "frozen", "dapt", "adafactor"]
+    assert [r["config"] for r in rows] == ["full adamw", "frozen", "dapt", "adafactor", "hard targets", "without kote"]
     for row in rows:
         assert 0 <= row["figures"]["conversation"]["macro_f1"] <= 1 and row["train_seconds"] > 0
+        # Every configuration is evaluated on every split, whatever it trained on.
+        assert set(row["figures"]) == {"conversation", "lyrics", "kote", "mixed", "hard"}
     text = table(rows)
     assert text.count("\n") == 2 + len(configs) and "| dapt | e5-small | yes |" in text
+    assert "| hard targets | e5-small | no | 13 | hard |" in text
 
 
 def test_rows_are_reused_and_the_prose_around_the_table_survives(tmp_path):
@@ -56,4 +60,5 @@ def test_lanes_run_apart_and_the_table_lists_every_measured_row(tmp_path):
     main([*common, "--only", "3"])
     rows = [line for line in (tmp_path / "comparison.md").read_text().splitlines() if "| e5-small |" in line]
     assert [(line.split(" | ")[0], line.split(" | ")[3]) for line in rows] == [
-        ("| full · AdamW 1e-4 (shipped)", "13"), ("| full · AdamW 1e-4 (shipped)", "14"), ("| full · Adafactor 1e-4", "13")]
+        ("| full · AdamW 1e-4 · soft targets · every corpus", "13"),
+        ("| full · AdamW 1e-4 · soft targets · every corpus", "14"), ("| full · Adafactor 1e-4", "13")]

@@ -9,6 +9,7 @@ import pytest
 from services.classifier.model import EmotionModel
 from services.common.labels import EMOTIONS
 from services.common.settings import DEFAULT_MODEL_DIR
+from training.corpora import HARD_FORMS
 
 CARD = json.loads((DEFAULT_MODEL_DIR / "model.json").read_text(encoding="utf-8"))
 
@@ -31,6 +32,23 @@ def test_recorded_figures_meet_the_goals():
     assert evaluation["conversation-test"]["ece"] <= 0.05
     assert CARD["export_checks"]["fp32_vs_torch_max_abs_diff"] < 1e-4
     assert CARD["export_checks"]["int8_vs_fp32_top_label_agreement"] >= 0.98
+
+
+def test_every_split_is_recorded():
+    """Conversation, lyrics, the KOTE test part, two feelings and hard forms, each with its own figures."""
+    evaluation = CARD["evaluation"]
+    assert set(evaluation) >= {"conversation-test", "lyrics-test", "kote-test", "mixed-test", "hard-test"}
+    assert 0.0 <= evaluation["mixed-test"]["two_feelings"]["both_top_two"] <= 1.0
+    assert evaluation["kote-test"]["soft"]["cross_entropy"] >= evaluation["kote-test"]["soft"]["target_entropy"]
+    assert set(evaluation["hard-test"]["accuracy_per_form"]) <= set(HARD_FORMS)
+
+
+def test_the_card_reads_with_per_kind_calibration(model):
+    """Whatever the card says per kind, the serving runtime reads it (an old card: exponent 1)."""
+    exponent = model.card.calibration_exponent("lyrics")
+    assert exponent > 0
+    probabilities = model.predict(["비가 와서 그런지 괜히 우울하네"])
+    assert abs(float(model.card.calibrate(probabilities, "lyrics").sum()) - 1.0) < 1e-5
 
 
 @pytest.mark.parametrize(
