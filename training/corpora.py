@@ -80,15 +80,20 @@ def _rows(path: Path, columns: tuple[str, ...]):
 # --- the project's own corpora -------------------------------------------------------------------
 
 
-def load_project_tsv(path: Path, source: str) -> list[Example]:
+def _examples(path: Path, columns: tuple[str, ...], parse) -> list[Example]:
+    """parse(row) -> Example for every row; a ValueError it raises is located as `path:line`."""
     examples = []
-    for row_number, row in _rows(path, ("text", "emotion")):
+    for row_number, row in _rows(path, columns):
         try:
-            label = emotion_index(row.get("emotion") or "")
+            examples.append(parse(row))
         except ValueError as exc:
             raise ValueError(f"{path}:{row_number}: {exc}") from exc
-        examples.append(Example(row["text"].strip(), label, source))
     return examples
+
+
+def load_project_tsv(path: Path, source: str) -> list[Example]:
+    return _examples(path, ("text", "emotion"),
+                     lambda row: Example(row["text"].strip(), emotion_index(row.get("emotion") or ""), source))
 
 
 def parse_weights(spec: str) -> tuple[float, ...]:
@@ -121,15 +126,12 @@ def parse_weights(spec: str) -> tuple[float, ...]:
 
 
 def load_mixed_tsv(path: Path) -> list[Example]:
-    examples = []
-    for row_number, row in _rows(path, ("text", "weights")):
-        try:
-            target = parse_weights(row.get("weights") or "")
-        except ValueError as exc:
-            raise ValueError(f"{path}:{row_number}: {exc}") from exc
+    def parse(row) -> Example:
+        target = parse_weights(row.get("weights") or "")
         first = emotion_index(row["weights"].split(",")[0].split("=")[0].strip())
-        examples.append(Example(row["text"].strip(), first, "mixed", target=target))
-    return examples
+        return Example(row["text"].strip(), first, "mixed", target=target)
+
+    return _examples(path, ("text", "weights"), parse)
 
 
 HARD_FORMS = ("negation", "contrast", "slang", "emoji", "codemix", "oneword", "multisentence", "nospacing",
@@ -137,17 +139,14 @@ HARD_FORMS = ("negation", "contrast", "slang", "emoji", "codemix", "oneword", "m
 
 
 def load_hard_tsv(path: Path) -> list[Example]:
-    examples = []
-    for row_number, row in _rows(path, ("text", "emotion", "form")):
+    def parse(row) -> Example:
+        label = emotion_index(row.get("emotion") or "")
         form = (row.get("form") or "").strip()
-        try:
-            label = emotion_index(row.get("emotion") or "")
-        except ValueError as exc:
-            raise ValueError(f"{path}:{row_number}: {exc}") from exc
         if form not in HARD_FORMS:
-            raise ValueError(f"{path}:{row_number}: unknown form {form!r} (one of {', '.join(HARD_FORMS)})")
-        examples.append(Example(row["text"].strip(), label, "hard", tag=form))
-    return examples
+            raise ValueError(f"unknown form {form!r} (one of {', '.join(HARD_FORMS)})")
+        return Example(row["text"].strip(), label, "hard", tag=form)
+
+    return _examples(path, ("text", "emotion", "form"), parse)
 
 
 _PROJECT_LOADERS = {"mixed": load_mixed_tsv, "hard": load_hard_tsv}
