@@ -119,9 +119,16 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from services.common.catalog import CatalogUnavailable
     from services.ingest.demo import GENRES, SONG_META
     from services.ingest.demo.mirror import serve_mirror
+    from services.ingest.demo.sound.render import RenderError, demo_sound_source
     from services.ingest.run import run_ingest
-    from services.ingest.songlist import SongListError, load_song_list
+    from services.ingest.songlist import SongListError, load_song_list, parse_shard, shard_of
+    from services.ingest.sound import open_source
 
+    try:
+        shard = parse_shard(args.shard) if args.shard else None
+    except ValueError as exc:
+        print(f"moodtune: {exc}", file=sys.stderr)
+        return 2
     overrides = {}
     if args.base_url:
         overrides["ingest_base_url"] = args.base_url
@@ -129,17 +136,24 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         overrides["ingest_job_dir"] = args.job_dir
     elif args.demo:
         overrides["ingest_job_dir"] = ".moodtune/ingest-job-demo"
+    if shard and not args.job_dir:  # each shard resumes on its own
+        overrides["ingest_job_dir"] = f"{overrides.get('ingest_job_dir', IngestSettings().ingest_job_dir)}-shard-{shard[0]}-of-{shard[1]}"
     settings = IngestSettings(**overrides)
     try:
+        sound = open_source(args.mels, args.audio)
         if not args.demo:
-            return _ingest_exit(run_ingest(settings, load_song_list(args.songs, args.genres), fresh=args.fresh))
+            songs = shard_of(load_song_list(args.songs, args.genres), shard)
+            return _ingest_exit(run_ingest(settings, songs, fresh=args.fresh, sound=sound))
+        if sound is None:  # the demo's own generated clips, unless --mels/--audio says otherwise
+            sound = demo_sound_source(settings.ingest_demo_sound, settings.ingest_demo_sound_dir)
         with serve_mirror() as url:
             # The mirror is ours, on loopback: no need to be polite to it.
             demo = settings.model_copy(update={"ingest_base_url": url, "ingest_download_delay_s": 0.0,
                                                "ingest_autothrottle": False, "ingest_concurrency_per_domain": 8})
             print(f"moodtune: crawling the demo mirror at {url}", file=sys.stderr)
-            return _ingest_exit(run_ingest(demo, load_song_list(SONG_META, GENRES), fresh=args.fresh))
-    except (SongListError, CatalogUnavailable, FileNotFoundError) as exc:
+            songs = shard_of(load_song_list(SONG_META, GENRES), shard)
+            return _ingest_exit(run_ingest(demo, songs, fresh=args.fresh, sound=sound))
+    except (SongListError, CatalogUnavailable, FileNotFoundError, RenderError, ValueError) as exc:
         print(f"moodtune: {exc}", file=sys.stderr)
         return 1
 
@@ -363,6 +377,11 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--base-url", help="the site to crawl (default MOODTUNE_INGEST_BASE_URL)")
     ingest.add_argument("--job-dir", type=Path, help="resume state; run again with the same dir to resume")
     ingest.add_argument("--fresh", action="store_true", help="forget the job dir's progress and crawl everything")
+    ingest.add_argument("--mels", type=Path, metavar="DIR",
+                        help="the songs' sound as Kakao Arena mels: DIR/{id // 1000}/{id}.npy")
+    ingest.add_argument("--audio", type=Path, metavar="DIR", help="the songs' sound as audio files DIR/{id}.{flac,mp3,...}")
+    ingest.add_argument("--shard", metavar="I/N",
+                        help="only the songs with id %% N == I (0 <= I < N); its own job dir, resumable")
     ingest.set_defaults(func=cmd_ingest)
 
     rec = commands.add_parser("recommend", help="songs for how you feel")
