@@ -155,7 +155,8 @@ class SoundPipeline(LabelPipeline):
         if not heard:
             return out
         songs = [item for item, _ in heard]
-        results = self._call(lambda: self.classifier.classify_audio([mel for _, mel in heard]), songs)
+        results = self._call(lambda: [r for chunk in _by_size([m for _, m in heard])
+                                      for r in self.classifier.classify_audio(chunk)], songs)
         if results is None:
             return [None if item in songs else item for item in out]
         version = self.classifier.audio_model_version
@@ -170,6 +171,22 @@ class SoundPipeline(LabelPipeline):
         if result is None:
             raise DropItem(f"song {item.song_id}: no usable lyrics or sound")
         return result
+
+
+AUDIO_CALL_BYTES = 3 * 1024 * 1024  # mels per ClassifyAudio call: under gRPC's default 4 MiB message
+
+
+def _by_size(mels: list[AudioInput]) -> list[list[AudioInput]]:
+    """Consecutive chunks of float32 mels (30 s = 360 KB each) that fit one message."""
+    chunks, size = [[]], 0
+    for mel in mels:
+        nbytes = mel.mel.size * 4 + 64
+        if chunks[-1] and size + nbytes > AUDIO_CALL_BYTES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(mel)
+        size += nbytes
+    return chunks
 
 
 def song_of(item: SongItem, audio_weight: float, preview: bool = False) -> Song:

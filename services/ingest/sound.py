@@ -51,6 +51,9 @@ class SoundSource:
     root: Path
     preview: bool = False
 
+    def __post_init__(self) -> None:  # subclasses index their root here
+        pass
+
     def has(self, song_id: int) -> bool:
         raise NotImplementedError
 
