@@ -230,6 +230,49 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_similar(args: argparse.Namespace) -> int:
+    """Songs that sound like SONG_ID (Recommender.SimilarSongs), in-process or through --server."""
+    from moodtune.v1 import recommender_pb2, recommender_pb2_grpc
+    from services.common.catalog import CatalogUnavailable
+    from services.common.grpc_client import channel
+    from services.recommender.client import similar_json
+    from services.recommender.engine import InvalidRequest, SongHasNoSound, SongNotFound
+    from services.recommender.service import similar_args_from_proto, similar_to_proto
+
+    request = recommender_pb2.SimilarSongsRequest(song_id=args.song_id, limit=args.limit,
+                                                  same_emotion=args.same_emotion)
+    try:
+        if args.server:
+            settings = RecommenderSettings()
+            stub = recommender_pb2_grpc.RecommenderStub(
+                channel(args.server, settings.grpc_max_message_bytes, tls_ca=settings.grpc_tls_ca))
+            answer = similar_json(stub.SimilarSongs(request, timeout=10))
+        else:
+            from services.recommender.server import build_engine
+
+            engine = build_engine(RecommenderSettings())
+            answer = similar_json(similar_to_proto(engine.similar(*similar_args_from_proto(request))))
+    except (InvalidRequest, SongNotFound, SongHasNoSound) as exc:
+        print(f"moodtune: {exc}", file=sys.stderr)
+        return 2
+    except grpc.RpcError as exc:
+        print(f"moodtune: recommender at {args.server}: {exc.code().name}: {exc.details()}", file=sys.stderr)
+        return 1 if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED) else 2
+    except CatalogUnavailable as exc:
+        print(f"moodtune: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(answer, ensure_ascii=False))
+        return 0
+    song = answer["song"]
+    print(f"「{song['title']} — {', '.join(song['artists'])}」처럼 들리는 노래")
+    for rank, pick in enumerate(answer["songs"], start=1):
+        other = pick["song"]
+        mark = " (연주곡)" if other["instrumental"] else ""
+        print(f"{rank:2d}. {other['title']}{mark} — {', '.join(other['artists'])} {pick['similarity']:.0%} · {pick['reason']}")
+    return 0
+
+
 def _read_audio(path: Path) -> bytes | None:
     try:
         return path.read_bytes()
@@ -396,6 +439,14 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--json", action="store_true", help="one JSON object per input line")
     rec.add_argument("--server", metavar="HOST:PORT", help="ask a running recommender instead of in-process")
     rec.set_defaults(func=cmd_recommend)
+
+    similar = commands.add_parser("similar", help="songs that sound like a song of the catalog")
+    similar.add_argument("song_id", type=int, metavar="SONG_ID", help="the catalog's song id")
+    similar.add_argument("--limit", type=int, default=5, help="how many songs (1-50)")
+    similar.add_argument("--same-emotion", action="store_true", help="only songs with the song's top emotion")
+    similar.add_argument("--json", action="store_true", help="the answer as one JSON object")
+    similar.add_argument("--server", metavar="HOST:PORT", help="ask a running recommender instead of in-process")
+    similar.set_defaults(func=cmd_similar)
 
     transcribe = commands.add_parser("transcribe", help="the Korean text of a recording, as JSON")
     transcribe.add_argument("file", type=Path, metavar="FILE", help="webm, ogg, m4a, wav, mp3, flac; at most 30 s")

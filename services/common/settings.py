@@ -200,3 +200,7 @@ class GatewaySettings(CommonSettings):
     )
 
     _origins = field_validator("gateway_cors_origins", mode="before")(_split_commas)
+    # sound (issue 14): where GET /v1/songs/{id}/preview finds {id}.flac (the demo's render cache;
+    # composer version 2, services/ingest/demo/sound/render.py)
+    gateway_preview_dir: Path = Field(Path(".moodtune/demo-sound/v2/audio"),
+                                      description="the clips the page may play, {song id}.flac")

@@ -26,6 +26,7 @@ class Candidate:
     song_id: int
     vector: np.ndarray  # probabilities, canonical order
     artists: tuple[str, ...]
+    signals: dict[str, str] | None = None  # Song.signals: which signal heard which emotion (issue 14)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,19 @@ def match(query: np.ndarray, pool: list[Candidate], limit: int) -> list[Pick]:
     if not pool or limit < 1:
         return []
     query = np.asarray(query, dtype=np.float64)
+    chosen, relevance = _mmr(query, pool, limit)
+    picks = []
+    for i in chosen:
+        c = pool[i]
+        matched = matched_emotion(query, c.vector)
+        reason = signal_reason(matched, c.signals or {}) or f"{subject(KOREAN[EMOTIONS[matched]])} 닮았어요"
+        picks.append(Pick(c.song_id, float(relevance[i]), matched, reason))
+    return picks
+
+
+def _mmr(query: np.ndarray, pool: list[Candidate], limit: int,
+         used_artists: set[str] | None = None, mmr_lambda: float = MMR_LAMBDA) -> tuple[list[int], np.ndarray]:
+    """(indices chosen in order, each candidate's cosine to the query): MMR with artist variety."""
     vectors = np.asarray([c.vector for c in pool], dtype=np.float64)
     norms = np.linalg.norm(vectors, axis=1)
     relevance = vectors @ query / (norms * np.linalg.norm(query) + 1e-12)
@@ -90,22 +104,17 @@ def match(query: np.ndarray, pool: list[Candidate], limit: int) -> list[Pick]:
     redundancy = np.zeros(len(pool))  # each candidate's highest cosine to a chosen song
     available = np.ones(len(pool), dtype=bool)
     chosen: list[int] = []
-    used_artists: set[str] = set()
+    used_artists = set(used_artists or ())
     while available.any() and len(chosen) < limit:
         fresh = available & np.fromiter((not used_artists.intersection(c.artists) for c in pool), bool, len(pool))
         options = fresh if fresh.any() else available  # the catalog may not have enough artists
-        score = np.where(options, MMR_LAMBDA * relevance - (1 - MMR_LAMBDA) * redundancy, -np.inf)
+        score = np.where(options, mmr_lambda * relevance - (1 - mmr_lambda) * redundancy, -np.inf)
         best = int(np.argmax(score))  # the first of equals, in pool order
         chosen.append(best)
         available[best] = False
         used_artists.update(pool[best].artists)
         np.maximum(redundancy, unit @ unit[best], out=redundancy)
-    picks = []
-    for i in chosen:
-        c = pool[i]
-        matched = matched_emotion(query, c.vector)
-        picks.append(Pick(c.song_id, float(relevance[i]), matched, f"{subject(KOREAN[EMOTIONS[matched]])} 닮았어요"))
-    return picks
+    return chosen, relevance
 
 
 def regulate_aims(current: np.ndarray, target: int, limit: int) -> list[np.ndarray]:
@@ -132,3 +141,42 @@ def regulate(current: np.ndarray, target: int, pools: list[list[Candidate]], lim
         reason = f"{step}/{limit}단계 · {KOREAN[EMOTIONS[int(np.argmax(current))]]}에서 {towards(KOREAN[EMOTIONS[target]])}"
         picks.append(Pick(best.song_id, cosine(aim, best.vector), top, reason, aim))
     return picks
+
+
+# --- sound (issue 14) ------------------------------------------------------------------------------
+# Adjectives for the reason line, by canonical emotion: "멜로디가 평화로워요".
+FEELS = {"anger": "거칠어요", "tension": "긴장돼요", "sadness": "슬퍼요", "peace": "평화로워요", "joy": "기뻐요",
+         "neutral": "담담해요"}
+SIMILAR_MMR_LAMBDA = 0.8  # songs that sound alike: closer first, but not five takes of one sound
+
+
+def signal_reason(matched: int, signals: dict[str, str]) -> str | None:
+    """Which of a song's signals carry the matched emotion: "가사와 멜로디 모두 슬픔", "멜로디가 평화로워요",
+    "가사가 슬퍼요"; None for a song with lyrics only (the plain reason says it) or when neither does."""
+    emotion = EMOTIONS[matched]
+    lyrics, sound = signals.get("lyrics"), signals.get("sound")
+    if sound is None:
+        return None
+    if lyrics == emotion and sound == emotion:
+        return f"가사와 멜로디 모두 {KOREAN[emotion]}"
+    if sound == emotion:
+        return f"멜로디가 {FEELS[emotion]}"
+    if lyrics == emotion:
+        return f"가사가 {FEELS[emotion]}"
+    return None
+
+
+def similar(query: np.ndarray, pool: list[Candidate], limit: int, artists: tuple[str, ...] = ()) -> list[tuple[int, float]]:
+    """(song id, cosine) of the songs that sound most like `query` (an `audio` embedding), MMR-ranked,
+    other artists than the song's own (`artists`) and than each other first."""
+    if not pool or limit < 1:
+        return []
+    chosen, relevance = _mmr(np.asarray(query, dtype=np.float64), pool, limit, set(artists), SIMILAR_MMR_LAMBDA)
+    return [(pool[i].song_id, float(relevance[i])) for i in chosen]
+
+
+def similar_reason(own: str, other: str) -> str:
+    """"멜로디가 닮았어요 · 둘 다 슬픔", or with the other song's own feeling when it differs."""
+    if own == other:
+        return f"멜로디가 닮았어요 · 둘 다 {KOREAN[other]}"
+    return f"멜로디가 닮았어요 · {KOREAN[other]}"

@@ -171,6 +171,7 @@ def _in_process_env(tiny_model_dir, tmp_path) -> dict:
     return env
 
 
+@pytest.mark.slow
 def test_mels_in_kakao_layout_with_every_kind_of_bad_file(demo_catalog, tiny_model_dir, tmp_path):
     """--mels DIR: a good mel, a wrong shape, a file that is no .npy, a too-short mel, and missing files."""
     mels = tmp_path / "mels" / "0"
@@ -196,6 +197,7 @@ def test_mels_in_kakao_layout_with_every_kind_of_bad_file(demo_catalog, tiny_mod
     assert found[274].preview is False  # someone else's mels: nothing for the page to play
 
 
+@pytest.mark.slow
 def test_audio_files_by_song_id_in_one_shard(demo_catalog, tiny_model_dir, tmp_path):
     """--audio DIR through the front end, and --shard 3/4: only ids = 3 (mod 4)."""
     audio = tmp_path / "audio"
