@@ -5,6 +5,7 @@ The gRPC servicer and `moodtune recommend` both drive this class.
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 from dataclasses import asdict, dataclass, field, replace
@@ -260,7 +261,8 @@ class Recommender:
         if request.mode == MATCH:
             query = ranking.personal_query(current, list(map(np.asarray, liked.values())),
                                            list(map(np.asarray, disliked.values())))
-            picks = ranking.match(query, candidates[0], request.limit)
+            bonus = self._sound_bonus(request.user_id, pools[0]) if request.user_id else None
+            picks = ranking.match(query, candidates[0], request.limit, bonus)
         else:
             picks = ranking.regulate(current, INDEX[request.target], candidates, request.limit)
         if request.user_id:
@@ -277,10 +279,37 @@ class Recommender:
             raise InvalidRequest("user_id must be 1 to 128 characters")
         if kind not in FEEDBACK_KINDS:
             raise InvalidRequest(f"feedback must be one of {', '.join(FEEDBACK_KINDS)}, not {kind!r}")
-        song = self.song(song_id)  # NOT_FOUND for songs that do not exist
-        self.cache.record_feedback(user_id, song_id, kind, song.probabilities)
+        points = self._points([song_id])
+        if not points:
+            raise SongNotFound(f"song {song_id} is not in the catalog")
+        song = Song.from_point(points[0])
+        # Songs with sound are also remembered by their sound (issue 14): under the audio model's version.
+        self.cache.record_feedback(user_id, song_id, kind, song.probabilities,
+                                   points[0].vectors.get(AUDIO_VECTOR), song.audio_model_version)
 
     # --- sound (issue 14) ------------------------------------------------------------------------
+
+    def _points(self, ids: list[int]):
+        try:
+            return self.catalog.retrieve_points(ids)
+        except CatalogUnavailable:
+            raise
+        except Exception as exc:
+            raise CatalogUnavailable(f"the catalog (Qdrant) is unavailable: {exc}") from exc
+
+    def _sound_bonus(self, user_id: str, pool: list[Song]) -> np.ndarray | None:
+        """Each candidate's pull in the `audio` space from the user's liked and disliked songs, or None
+        when the user has no feedback on songs with sound (ranking.sound_bonus has the weights)."""
+        versions = collections.Counter(s.audio_model_version for s in pool if s.audio_model_version)
+        if not versions:
+            return None
+        version = versions.most_common(1)[0][0]
+        liked, disliked = self.cache.user_audio(user_id, version)
+        if not liked and not disliked:
+            return None
+        heard = {p.id: p.vectors[AUDIO_VECTOR] for p in self._points(
+            [s.song_id for s in pool if s.audio_model_version == version]) if p.vectors.get(AUDIO_VECTOR)}
+        return ranking.sound_bonus([heard.get(s.song_id) for s in pool], liked, disliked)
 
     def similar(self, song_id: int, limit: int = 5, filter: Filter = Filter(), same_emotion: bool = False) -> SimilarResult:
         """Songs that sound like `song_id`: nearest by `audio`, MMR re-ranked for artist variety."""
@@ -290,12 +319,7 @@ class Recommender:
             raise InvalidRequest("filter is too large (at most 50 genres and 1,000 excluded songs)")
         if filter.year_from and filter.year_to and filter.year_from > filter.year_to:
             raise InvalidRequest(f"year_from {filter.year_from} is after year_to {filter.year_to}")
-        try:
-            points = self.catalog.retrieve_points([song_id])
-        except CatalogUnavailable:
-            raise
-        except Exception as exc:
-            raise CatalogUnavailable(f"the catalog (Qdrant) is unavailable: {exc}") from exc
+        points = self._points([song_id])
         if not points:
             raise SongNotFound(f"song {song_id} is not in the catalog")
         song = Song.from_point(points[0])

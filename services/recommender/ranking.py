@@ -78,13 +78,14 @@ def personal_query(query: np.ndarray, liked: list[np.ndarray], disliked: list[np
     return normalise(q)
 
 
-def match(query: np.ndarray, pool: list[Candidate], limit: int) -> list[Pick]:
+def match(query: np.ndarray, pool: list[Candidate], limit: int, bonus: np.ndarray | None = None) -> list[Pick]:
     """MMR over the pool, one song per artist while enough artists remain (vectorised: one
-    matrix of the pool, each step one dot product against the song just chosen)."""
+    matrix of the pool, each step one dot product against the song just chosen). `bonus`: added to
+    each candidate's relevance (a user's pull in the sound space, `sound_bonus`)."""
     if not pool or limit < 1:
         return []
     query = np.asarray(query, dtype=np.float64)
-    chosen, relevance = _mmr(query, pool, limit)
+    chosen, relevance = _mmr(query, pool, limit, bonus=bonus)
     picks = []
     for i in chosen:
         c = pool[i]
@@ -94,12 +95,14 @@ def match(query: np.ndarray, pool: list[Candidate], limit: int) -> list[Pick]:
     return picks
 
 
-def _mmr(query: np.ndarray, pool: list[Candidate], limit: int,
-         used_artists: set[str] | None = None, mmr_lambda: float = MMR_LAMBDA) -> tuple[list[int], np.ndarray]:
+def _mmr(query: np.ndarray, pool: list[Candidate], limit: int, used_artists: set[str] | None = None,
+         mmr_lambda: float = MMR_LAMBDA, bonus: np.ndarray | None = None) -> tuple[list[int], np.ndarray]:
     """(indices chosen in order, each candidate's cosine to the query): MMR with artist variety."""
     vectors = np.asarray([c.vector for c in pool], dtype=np.float64)
     norms = np.linalg.norm(vectors, axis=1)
     relevance = vectors @ query / (norms * np.linalg.norm(query) + 1e-12)
+    if bonus is not None:
+        relevance = relevance + bonus
     unit = vectors / (norms[:, None] + 1e-12)
     redundancy = np.zeros(len(pool))  # each candidate's highest cosine to a chosen song
     available = np.ones(len(pool), dtype=bool)
@@ -148,6 +151,29 @@ def regulate(current: np.ndarray, target: int, pools: list[list[Candidate]], lim
 FEELS = {"anger": "거칠어요", "tension": "긴장돼요", "sadness": "슬퍼요", "peace": "평화로워요", "joy": "기뻐요",
          "neutral": "담담해요"}
 SIMILAR_MMR_LAMBDA = 0.8  # songs that sound alike: closer first, but not five takes of one sound
+# Feedback in the sound space: a candidate's relevance moves by these times its cosine to the mean
+# liked (disliked) embedding, centred on the pool's songs with sound so that sound itself is no bonus.
+# Emotion cosines within one feeling differ by hundredths; sound cosines by tenths: 0.1 reorders
+# songs of the same feeling by how they sound without crossing feelings.
+AUDIO_LIKE_WEIGHT, AUDIO_DISLIKE_WEIGHT = 0.1, 0.1
+
+
+def sound_bonus(audio: list[list[float] | None], liked: list[list[float]], disliked: list[list[float]]) -> np.ndarray:
+    """Per candidate (its `audio` embedding, None without sound): +like pull - dislike push, 0 without sound."""
+    bonus = np.zeros(len(audio))
+    have = [i for i, a in enumerate(audio) if a is not None]
+    if not have:
+        return bonus
+    heard = np.asarray([audio[i] for i in have], dtype=np.float64)
+    heard /= np.linalg.norm(heard, axis=1, keepdims=True) + 1e-12
+    total = np.zeros(len(have))
+    for vectors, weight in ((liked, AUDIO_LIKE_WEIGHT), (disliked, -AUDIO_DISLIKE_WEIGHT)):
+        if vectors:
+            mean = np.mean(np.asarray(vectors, dtype=np.float64), axis=0)
+            cos = heard @ (mean / (np.linalg.norm(mean) + 1e-12))
+            total += weight * (cos - cos.mean())
+    bonus[have] = total
+    return bonus
 
 
 def signal_reason(matched: int, signals: dict[str, str]) -> str | None:

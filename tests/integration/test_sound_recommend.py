@@ -145,3 +145,50 @@ def test_cli_similar_in_process_and_over_grpc(stack, copy_of_demo_store):
         run = subprocess.run([MOODTUNE, "similar", song_id, "--server", stack["service"].address], env=env,
                              capture_output=True, text=True, timeout=120)
         assert run.returncode == 2 and message in run.stderr, run.stderr
+
+
+def test_liked_sounds_pull_the_next_picks_towards_them(stack, copy_of_demo_store):
+    """Two listeners like a different calm song each: their calm picks lean towards their own song's sound."""
+    import numpy as np
+
+    from services.common import catalog
+    from services.common.settings import CommonSettings
+
+    store = catalog.connect(CommonSettings(qdrant_path=copy_of_demo_store))
+    try:
+        calm = {p.id: np.asarray(p.vectors["audio"]) for p in store.retrieve_points(list(SUBSET))
+                if p.payload["label"] == "peace" and "lyrics" in p.payload["signals"]}
+    finally:
+        store.close()
+    ids = sorted(calm)
+    # the two calm songs that sound least alike
+    a, b = min(((x, y) for x in ids for y in ids if x < y), key=lambda pair: calm[pair[0]] @ calm[pair[1]])
+    closeness = {}
+    for user, liked in (("listener-a", a), ("listener-b", b)):
+        stack["stub"].SubmitFeedback(recommender_pb2.FeedbackRequest(
+            user_id=user, song_id=liked, feedback=recommender_pb2.FEEDBACK_LIKED), timeout=10)
+        answer = stack["stub"].Recommend(recommender_pb2.RecommendRequest(
+            text="따뜻한 차 한잔 마시니까 마음이 편안하고 좋아", limit=5, user_id=user), timeout=30)
+        picks = [p.song.song_id for p in answer.songs if p.song.song_id in calm]
+        assert len(picks) >= 4
+        closeness[user] = np.mean([calm[i] @ calm[a] - calm[i] @ calm[b] for i in picks])
+    assert closeness["listener-a"] > closeness["listener-b"]
+
+
+def test_sound_feedback_is_kept_by_audio_model_version(tmp_path):
+    from services.recommender.cache import Cache
+    from tests.support.redis_server import redis_server
+
+    with redis_server(tmp_path / "redis") as (url, _):
+        cache = Cache(url)
+        cache.record_feedback("u", 7, "liked", [0.1] * 6, [0.5] * 512, "audio-v1")
+        cache.record_feedback("u", 8, "disliked", [0.1] * 6, [0.25] * 512, "audio-v1")
+        cache.record_feedback("u", 9, "liked", [0.1] * 6)  # a song without sound
+        liked, disliked = cache.user_audio("u", "audio-v1")
+        assert liked == [[0.5] * 512] and disliked == [[0.25] * 512]
+        assert cache.user_audio("u", "audio-v2") == ([], [])  # another model's embeddings are not comparable
+        cache.record_feedback("u", 7, "disliked", [0.1] * 6, [0.5] * 512, "audio-v1")
+        liked, disliked = cache.user_audio("u", "audio-v1")
+        assert liked == [] and sorted(map(tuple, disliked)) == sorted([(0.25,) * 512, (0.5,) * 512])
+        keys = {k.decode() for k in cache.client.keys("mt:v1:user:*")}
+        assert any(k.endswith(":dislikes-audio:audio-v1") for k in keys)
