@@ -695,7 +695,8 @@ def test_k8s_settings_match_the_settings_defaults(rendered, overlay):
     # Deliberate differences from the one-machine defaults, each explained in the manifests.
     changes = {"MOODTUNE_GATEWAY_TRUST_FORWARDED_FOR": True,  # behind the Ingress controller only
                "MOODTUNE_CLASSIFIER_INTRA_OP_THREADS": {"dev": 1}.get(overlay, 2),  # = the CPU limit
-               "MOODTUNE_SPEECH_WORKERS": {"dev": 1}.get(overlay, 2)}  # = the speech pod's CPU limit
+               "MOODTUNE_SPEECH_WORKERS": {"dev": 1}.get(overlay, 2),  # = the speech pod's CPU limit
+               "MOODTUNE_INGEST_DEMO_SOUND": "off"}  # no synthesiser in the image: the demo Job is lyrics only
     if overlay == "gpu":
         changes.update({"MOODTUNE_CLASSIFIER_PROVIDER": "cuda", "MOODTUNE_CLASSIFIER_MAX_BATCH": 256,
                         "MOODTUNE_CLASSIFIER_MICRO_BATCH": 256,

@@ -111,6 +111,10 @@ def demo_sound_source(mode: str, out: Path = DEFAULT_OUT, progress: bool = True)
 
     if mode == "off":
         return None
+    if mode == "render" and (shutil.which("fluidsynth") is None or not any(p.is_file() for p in SOUNDFONTS)):
+        print("demo sound: fluidsynth or its General MIDI soundfont is not installed (scripts/setup.sh dev); "
+              "using the clips already rendered, if any", file=sys.stderr, flush=True)
+        mode = "cached"
     if mode == "render":
         emotions = sound_emotions()
         missing = [i for i in sorted(emotions) if not (cache_dir(out) / "audio" / f"{i}.flac").is_file()]
