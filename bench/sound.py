@@ -97,7 +97,7 @@ def precision(engine: Recommender, sentences) -> float:
     for example in sentences:
         for chosen in engine.recommend(Request(example.text, limit=5)).songs:
             total += 1
-            hits += INTENDED_EMOTION[chosen.song.song_id] == example.label
+            hits += INTENDED_EMOTION[chosen.song.song_id] == example.emotion
     return hits / total
 
 
