@@ -5,7 +5,9 @@
 1. MATCH precision@5: held-out conversation sentences (the test split, 8 per emotion, picked as
    tests/integration/test_recommender.py picks them) through the real engine (`Recommender`: search,
    MMR), on the same catalog with its `emotion` vector taken from the lyrics only (the songs with
-   lyrics, as before issue 14), the sound only (every song with sound) and fused at each weight.
+   lyrics, as before issue 14), the sound only and fused at each weight, on the same 272 songs (so
+   only the vectors differ); then the whole catalog ingest writes (277: the five songs without
+   lyrics too, which also take places in the candidate pools).
    A pick is a hit when the song was written (or, without lyrics, composed) for the sentence's
    emotion: intended_emotion.tsv + instrumental_emotion.tsv.
 2. SimilarSongs (limit 5) for every song with sound: the share of results with the song's intended
@@ -71,12 +73,13 @@ def ingest_with_sound(tmp: Path) -> list[StoredPoint]:
                 return points
 
 
-def variant(points: list[StoredPoint], kind: str, weight: float = 0.0) -> list[StoredPoint]:
-    """The catalog with its search vector from one signal, or fused at `weight`."""
+def variant(points: list[StoredPoint], kind: str, weight: float = 0.0, with_lyrics_only: bool = False) -> list[StoredPoint]:
+    """The catalog with its search vector from one signal, or fused at `weight`; `with_lyrics_only`:
+    only the songs that have lyrics (the lyrics-only catalog's songs, so that only the vectors differ)."""
     out = []
     for p in points:
         lyrics, sound = p.vectors.get(LYRICS_VECTOR), p.vectors.get(AUDIO_EMOTION_VECTOR)
-        if kind == "lyrics" and not lyrics or kind == "sound" and not sound:
+        if kind == "lyrics" and not lyrics or kind == "sound" and not sound or with_lyrics_only and not lyrics:
             continue
         emotion = {"lyrics": lambda: lyrics, "sound": lambda: sound,
                    "fused": lambda: fuse(lyrics, sound, weight)}[kind]()
@@ -130,12 +133,15 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         points = ingest_with_sound(Path(tmp))
         rows = {}
-        for name, kind, weight in [("lyrics only", "lyrics", 0.0), ("sound only", "sound", 0.0)] + \
-                [(f"fused, audio weight {w:g}", "fused", w) for w in weights]:
-            songs = variant(points, kind, weight)
+        runs = [("lyrics only", "lyrics", 0.0, True), ("sound only, same songs", "sound", 0.0, True)] + \
+            [(f"fused {w:g}, same songs", "fused", w, True) for w in weights] + \
+            [("sound only, every song", "sound", 0.0, False),
+             (f"fused {DEFAULT_AUDIO_WEIGHT:g}, every song", "fused", DEFAULT_AUDIO_WEIGHT, False)]
+        for name, kind, weight, same in runs:
+            songs = variant(points, kind, weight, same)
             engine = engine_on(songs, Path(tmp) / name.replace(" ", "-").replace(",", ""), classifier)
             rows[name] = {"songs": len(songs), "precision_at_5": precision(engine, sentences)}
-            if kind == "fused" and weight == DEFAULT_AUDIO_WEIGHT:  # the shipped default: SimilarSongs on it
+            if kind == "fused" and not same:  # the catalog ingest writes: SimilarSongs on it
                 rows["similar"] = similar_shares(engine, points)
             engine.catalog.close()
     print(f"MATCH precision@5, {len(sentences)} held-out sentences x 5 songs, against the intended emotions:")
