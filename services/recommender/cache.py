@@ -173,15 +173,12 @@ class Cache:
         liked, disliked, skipped = (self._user(user_id, p) for p in ("liked", "dislikes", "skipped"))
         keys = [liked, disliked, skipped]
         pipe = self.client.pipeline(transaction=True)
-        if audio and audio_version:
+        if audio and audio_version and kind != "skipped":
             liked_audio, disliked_audio = self._audio_keys(user_id, audio_version)
             keys += [liked_audio, disliked_audio]
-            if kind == "liked":
-                pipe.hset(liked_audio, str(song_id), json.dumps(audio))
-                pipe.hdel(disliked_audio, str(song_id))
-            elif kind == "disliked":
-                pipe.hset(disliked_audio, str(song_id), json.dumps(audio))
-                pipe.hdel(liked_audio, str(song_id))
+            into, out_of = (liked_audio, disliked_audio) if kind == "liked" else (disliked_audio, liked_audio)
+            pipe.hset(into, str(song_id), json.dumps(audio))
+            pipe.hdel(out_of, str(song_id))
         if kind == "liked":
             pipe.hset(liked, str(song_id), json.dumps(vector))
             pipe.hdel(disliked, str(song_id))

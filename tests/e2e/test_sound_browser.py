@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.e2e.test_browser import ARTIFACTS, CHROMIUM, FLAGS
+from tests.e2e.test_browser import ARTIFACTS, CHROMIUM, phone_page
 from tests.support.processes import demo_recommender, gateway_process
 
 CALM = "따뜻한 차 한잔 마시니까 마음이 편안하고 좋아"  # peace: every peaceful demo song has sound in the tests
@@ -27,16 +27,10 @@ def site(demo_catalog, shipped_classifier, tmp_path_factory):
 
 @pytest.fixture
 def page(site):
-    with sync_playwright() as playwright:
-        # Headless Chromium would wait for a user gesture before playing sound; a click is one, but
-        # the policy flag keeps the test independent of how Playwright's click is counted.
-        browser = playwright.chromium.launch(executable_path=CHROMIUM,
-                                             args=[*FLAGS, "--autoplay-policy=no-user-gesture-required"])
-        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="ko-KR")
-        page = context.new_page()
-        page.goto(site)
+    # Headless Chromium would wait for a user gesture before playing sound; the policy flag keeps the
+    # test independent of how Playwright's actions are counted.
+    with phone_page(site, ("--autoplay-policy=no-user-gesture-required",)) as page:
         yield page
-        browser.close()
 
 
 def test_a_preview_plays_and_more_like_this_shows_five_other_songs(page):
