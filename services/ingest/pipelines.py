@@ -155,8 +155,19 @@ class SoundPipeline(LabelPipeline):
         if not heard:
             return out
         songs = [item for item, _ in heard]
-        results = self._call(lambda: [r for chunk in _by_size([m for _, m in heard])
-                                      for r in self.classifier.classify_audio(chunk)], songs)
+        classify = lambda: [r for chunk in _by_size([m for _, m in heard])  # noqa: E731
+                            for r in self.classifier.classify_audio(chunk)]
+        try:
+            results = classify()
+        except Exception as exc:
+            if _no_audio_model(exc):  # the classifier serves text only: the crawl goes on without sound
+                log.warning("the classifier has no audio model; %d songs lose their sound", len(songs))
+                for item in songs:
+                    self.ledger.sound_failed(NO_AUDIO_MODEL)
+                    if not item.lyric_lines:
+                        self.ledger.record([item.song_id], FAILED, f"sound: {NO_AUDIO_MODEL}")
+                return [None if item in songs and not item.lyric_lines else item for item in out]
+            results = self._call(classify, songs)  # transient: retried with backoff like lyrics
         if results is None:
             return [None if item in songs else item for item in out]
         version = self.classifier.audio_model_version
@@ -171,6 +182,18 @@ class SoundPipeline(LabelPipeline):
         if result is None:
             raise DropItem(f"song {item.song_id}: no usable lyrics or sound")
         return result
+
+
+NO_AUDIO_MODEL = "no audio model"
+
+
+def _no_audio_model(exc: Exception) -> bool:
+    """In-process: RuntimeError; over gRPC: FAILED_PRECONDITION (MOODTUNE_AUDIO_MODEL_DIR empty)."""
+    import grpc
+
+    if isinstance(exc, grpc.Call):
+        return exc.code() == grpc.StatusCode.FAILED_PRECONDITION
+    return isinstance(exc, RuntimeError) and "no audio model" in str(exc)
 
 
 AUDIO_CALL_BYTES = 3 * 1024 * 1024  # mels per ClassifyAudio call: under gRPC's default 4 MiB message

@@ -226,3 +226,17 @@ def test_bad_sound_options_are_refused_clearly(tmp_path):
                           (["--mels", str(tmp_path / "none")], "no such directory")):
         run = _ingest(env, *args)
         assert run.returncode != 0 and message in run.stderr, (args, run.stderr[-500:])
+
+
+def test_a_classifier_without_an_audio_model_costs_the_sound_only(demo_catalog, tiny_model_dir, tmp_path):
+    mels = tmp_path / "mels" / "0"
+    mels.mkdir(parents=True)
+    good = np.load(demo_catalog["sound_dir"] / "v2" / "mels" / "0" / "1.npy")
+    for song_id in (1, 273):
+        np.save(mels / f"{song_id}.npy", good)
+    env = {**_in_process_env(tiny_model_dir, tmp_path), "MOODTUNE_AUDIO_MODEL_DIR": ""}
+    run = _ingest(env, "--mels", str(tmp_path / "mels"), "--job-dir", str(tmp_path / "job"))
+    assert run.returncode == 0, run.stderr[-3000:]
+    report = json.loads((tmp_path / "job" / "report.json").read_text())
+    assert report["sound_failed"] == {"no audio model": 2} and report["failed"]["sound: no audio model"] == 1
+    assert report["stored"] == 272 and report["signals"]["with sound"] == 0
