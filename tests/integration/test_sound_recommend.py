@@ -192,3 +192,29 @@ def test_sound_feedback_is_kept_by_audio_model_version(tmp_path):
         assert liked == [] and sorted(map(tuple, disliked)) == sorted([(0.25,) * 512, (0.5,) * 512])
         keys = {k.decode() for k in cache.client.keys("mt:v1:user:*")}
         assert any(k.endswith(":dislikes-audio:audio-v1") for k in keys)
+
+
+@pytest.mark.slow
+def test_fused_search_is_not_worse_than_lyrics_alone(copy_of_demo_store, tmp_path):
+    """The rule the fusion weight was chosen by (bench/sound.py on the whole demo): MATCH precision@5
+    on held-out sentences, the same songs, `emotion` from the lyrics alone vs fused."""
+    from bench.sound import engine_on, held_out_sentences, precision, variant
+    from services.classifier.client import LocalClassifier
+    from services.common import catalog
+    from services.common.settings import ClassifierSettings, CommonSettings
+
+    with catalog.connect(CommonSettings(qdrant_path=copy_of_demo_store)) as store:
+        points, offset = [], None
+        while True:
+            page, offset = store.scroll(offset, 500)
+            points += page
+            if offset is None:
+                break
+    sentences, classifier = held_out_sentences(), LocalClassifier(ClassifierSettings())
+    scores = {}
+    for kind in ("lyrics", "fused"):
+        engine = engine_on(variant(points, kind, 0.3, with_lyrics_only=True), tmp_path / kind, classifier)
+        scores[kind] = precision(engine, sentences)
+        engine.catalog.close()
+    print(f"\nprecision@5, lyrics only {scores['lyrics']:.3f}, fused {scores['fused']:.3f}")
+    assert scores["fused"] >= scores["lyrics"] >= 0.75
