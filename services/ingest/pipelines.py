@@ -24,7 +24,7 @@ from services.common.catalog.schema import AUDIO_EMOTION_VECTOR, AUDIO_VECTOR, L
 from services.common.fusion import fuse, top_label
 from services.ingest.items import SongItem
 from services.ingest.ledger import FAILED, SKIPPED, STORED
-from services.ingest.sound import SoundFailure
+from services.ingest.sound import MISSING, SoundFailure
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +142,10 @@ class SoundPipeline(LabelPipeline):
         heard: list[tuple[SongItem, AudioInput]] = []
         out: list[SongItem | None] = list(items)
         for index, item in enumerate(items):
-            if not item.has_sound or source is None:
+            if source is None:
+                continue
+            if not item.has_sound:  # sound was asked for, and this song has no file
+                self.ledger.sound_failed(MISSING)
                 continue
             try:
                 heard.append((item, AudioInput(mel=source.mel(item.song_id))))

@@ -64,7 +64,7 @@ def test_report_counts_the_broken_pages_and_skips(demo_catalog):
     assert report["failed"] == {"malformed page": 1, "not on its album page": 1, "song page HTTP 404": 1}
     assert report["signals"] == {"with lyrics": 272, "with sound": len(SUBSET), "with both": len(SUBSET) - 5,
                                  "neither": 0}
-    assert report["sound_failed"] == {}
+    assert report["sound_failed"] == {"missing file": 272 - (len(SUBSET) - 5)}  # the songs outside the subset
     assert "ingest report: seen 280 · stored 277" in demo_catalog["run"].stderr
     assert f"with lyrics 272, with sound {len(SUBSET)}, with both {len(SUBSET) - 5}, neither 0" in demo_catalog["run"].stderr
 
@@ -186,11 +186,11 @@ def test_mels_in_kakao_layout_with_every_kind_of_bad_file(demo_catalog, tiny_mod
                   "--job-dir", str(tmp_path / "job"))
     assert run.returncode == 0, run.stderr[-3000:]
     report = json.loads((tmp_path / "job" / "report.json").read_text())
-    assert report["sound_failed"] == {"bad shape": 1, "too short": 1, "unreadable file": 1}
+    assert report["sound_failed"] == {"bad shape": 1, "missing file": 269, "too short": 1, "unreadable file": 1}
     assert report["failed"]["sound: too short"] == 1  # 273: nothing else to store it by
     assert report["signals"] == {"with lyrics": 272, "with sound": 2, "with both": 1, "neither": 3}
     assert report["stored"] == 273  # 272 with lyrics (2 and 3 on lyrics alone) + 274 on its sound
-    assert "sound unusable bad shape 1, too short 1, unreadable file 1" in run.stderr
+    assert "sound unusable bad shape 1, missing file 269, too short 1, unreadable file 1" in run.stderr
     found, _ = stored_songs(tmp_path / "q")
     assert set(found[1].signals) == {"lyrics", "sound"} and set(found[2].signals) == {"lyrics"}
     assert set(found[274].signals) == {"sound"} and 273 not in found
@@ -212,7 +212,7 @@ def test_audio_files_by_song_id_in_one_shard(demo_catalog, tiny_model_dir, tmp_p
     assert run.returncode == 0, run.stderr[-3000:]
     report = json.loads((tmp_path / "job" / "report.json").read_text())
     assert report["seen"] == 70 and report["unaccounted"] == 0
-    assert report["sound_failed"] == {"undecodable audio": 1}
+    assert report["sound_failed"]["undecodable audio"] == 1 and report["sound_failed"]["missing file"] > 60
     assert report["signals"]["with sound"] == 2 and report["signals"]["with both"] == 1
     found, count = stored_songs(tmp_path / "q")
     assert all(song_id % 4 == 3 for song_id in found) and count == len(found)
@@ -238,5 +238,5 @@ def test_a_classifier_without_an_audio_model_costs_the_sound_only(demo_catalog, 
     run = _ingest(env, "--mels", str(tmp_path / "mels"), "--job-dir", str(tmp_path / "job"))
     assert run.returncode == 0, run.stderr[-3000:]
     report = json.loads((tmp_path / "job" / "report.json").read_text())
-    assert report["sound_failed"] == {"no audio model": 2} and report["failed"]["sound: no audio model"] == 1
+    assert report["sound_failed"]["no audio model"] == 2 and report["failed"]["sound: no audio model"] == 1
     assert report["stored"] == 272 and report["signals"]["with sound"] == 0
