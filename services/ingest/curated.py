@@ -3,9 +3,12 @@
 1. Each playlist's text (title, then its tags as `#tag`; `Playlist.text`) is classified by the text
    model as an UTTERANCE, in batches through the one `Classifier` interface (in-process or the
    classifier service). Playlists with no words have no mood.
-2. A song's curated mood is the weighted mean of the moods of the playlists it is in, weight
-   1 + ln(1 + like_cnt) (liked playlists count more, without one viral playlist drowning the rest),
-   renormalised to sum 1; stored with the number of playlists behind it (`CURATED_MOOD` payload).
+2. A song's curated mood is the weighted mean of the moods of the playlists it is in, renormalised
+   to sum 1, stored with the number of playlists behind it (`CURATED_MOOD` payload). A playlist's
+   weight is (1 + ln(1 + like_cnt)) × (1 − its neutral probability): liked playlists count more
+   (without one viral playlist drowning the rest), and words that carry no feeling ("2000년대 힙합
+   모음") say little about the songs' feeling. On the demo the second factor lifts the agreement of
+   curated moods with the songs' intended emotions from 0.50 to 0.63 (README, "Playlists").
 3. `agreement` compares it with the lyric labels: per emotion (precision, recall and F1 of the lyric
    top label against the curated top label) and overall.
 """
@@ -18,7 +21,7 @@ import numpy as np
 
 from services.classifier.client import Classifier
 from services.classifier.core import TextKind
-from services.common.labels import EMOTIONS, NUM_EMOTIONS
+from services.common.labels import EMOTIONS, INDEX, NUM_EMOTIONS
 from services.ingest.arena_playlists import PlaylistMatrix
 
 #: Songs whose curated mood rests on fewer playlists than this are left out of the agreement report.
@@ -46,7 +49,8 @@ def curated_moods(matrix: PlaylistMatrix, moods: np.ndarray) -> tuple[np.ndarray
     rows = np.repeat(np.arange(len(matrix)), per_row)
     keep = has_mood[rows]
     song_ids, column = np.unique(matrix.song_ids[keep], return_inverse=True)
-    weights = (1.0 + np.log1p(matrix.like_cnt.astype(np.float64)))[rows[keep]]
+    feeling = 1.0 - moods[:, INDEX["neutral"]].astype(np.float64)
+    weights = ((1.0 + np.log1p(matrix.like_cnt.astype(np.float64))) * np.nan_to_num(feeling))[rows[keep]]
     sums = np.zeros((len(song_ids), NUM_EMOTIONS))
     np.add.at(sums, column, moods[rows[keep]] * weights[:, None])
     counts = np.bincount(column, minlength=len(song_ids)).astype(np.int64)

@@ -25,6 +25,7 @@ from scipy.sparse import csr_matrix
 
 from services.common.catalog.schema import TASTE_DIM
 from services.ingest.arena_playlists import PlaylistMatrix
+from services.recommender.taste import centroid as listener_taste  # the recommender's own centroid
 
 ITERATIONS = 15
 REGULARIZATION = 1.0
@@ -126,15 +127,6 @@ def _score(rankings: list[tuple[np.ndarray, np.ndarray]]) -> Scores:
     return Scores(*(round(float(v), 4) for v in (*at[100], *at[10])))
 
 
-def taste_centroid(vectors: np.ndarray) -> np.ndarray | None:
-    """The normalised mean of L2-normalised taste vectors (None for none): a listener's or a playlist's taste."""
-    if len(vectors) == 0:
-        return None
-    mean = np.asarray(vectors, dtype=np.float64).mean(axis=0)
-    norm = np.linalg.norm(mean)
-    return mean / norm if norm > 0 else None
-
-
 @dataclass(frozen=True)
 class Evaluation:
     train_playlists: int
@@ -162,7 +154,7 @@ def evaluate(matrix: PlaylistMatrix, dim: int = TASTE_DIM, *, compare_like_weigh
         out = []
         for seeds, held in test:
             found, rows = model.lookup(seeds)
-            centroid = taste_centroid(model.vectors[rows])
+            centroid = listener_taste(model.vectors[rows])
             if centroid is None:  # no seed is in a training playlist: taste knows nothing, use popularity
                 out.append((popularity_ranking(seeds), held))
                 continue

@@ -26,6 +26,7 @@ class Candidate:
     song_id: int
     vector: np.ndarray  # probabilities, canonical order
     artists: tuple[str, ...]
+    taste: float = 0.0  # added to the emotion fit when ranking (services/recommender/taste.py); 0 = emotion only
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ def match(query: np.ndarray, pool: list[Candidate], limit: int) -> list[Pick]:
     vectors = np.asarray([c.vector for c in pool], dtype=np.float64)
     norms = np.linalg.norm(vectors, axis=1)
     relevance = vectors @ query / (norms * np.linalg.norm(query) + 1e-12)
+    fit = relevance + np.fromiter((c.taste for c in pool), float, len(pool))  # emotion first, taste second
     unit = vectors / (norms[:, None] + 1e-12)
     redundancy = np.zeros(len(pool))  # each candidate's highest cosine to a chosen song
     available = np.ones(len(pool), dtype=bool)
@@ -94,7 +96,7 @@ def match(query: np.ndarray, pool: list[Candidate], limit: int) -> list[Pick]:
     while available.any() and len(chosen) < limit:
         fresh = available & np.fromiter((not used_artists.intersection(c.artists) for c in pool), bool, len(pool))
         options = fresh if fresh.any() else available  # the catalog may not have enough artists
-        score = np.where(options, MMR_LAMBDA * relevance - (1 - MMR_LAMBDA) * redundancy, -np.inf)
+        score = np.where(options, MMR_LAMBDA * fit - (1 - MMR_LAMBDA) * redundancy, -np.inf)
         best = int(np.argmax(score))  # the first of equals, in pool order
         chosen.append(best)
         available[best] = False
@@ -126,7 +128,7 @@ def regulate(current: np.ndarray, target: int, pools: list[list[Candidate]], lim
         options = [c for c in pool if c.song_id not in used]
         if not options:
             continue
-        best = max(options, key=lambda c: cosine(aim, c.vector))
+        best = max(options, key=lambda c: cosine(aim, c.vector) + c.taste)
         used.add(best.song_id)
         top = int(np.argmax(aim))
         reason = f"{step}/{limit}단계 · {KOREAN[EMOTIONS[int(np.argmax(current))]]}에서 {towards(KOREAN[EMOTIONS[target]])}"
