@@ -5,8 +5,8 @@ Each file is one JSON array of objects with `id`, `plylst_title`, `tags`, `songs
 a time from a buffered read (`iter_rows`) instead of `json.load`-ing the whole file.
 
 Errors: a file that is not a JSON array, or whose JSON breaks, stops the read with
-`PlaylistFileError` naming the file, the row and the byte offset (nothing after a syntax error can
-be trusted). A row that is valid JSON but not a playlist (a missing field, a song id that is not an
+`PlaylistFileError` naming the file, the row and the character offset from 0 (nothing after a
+syntax error can be trusted). A row that is valid JSON but not a playlist (a missing field, a song id that is not an
 integer, ...) is skipped and counted; the report keeps the first `MAX_ERRORS` messages
 (`file:row N: why`). Songs that are not in the catalog are the caller's to count
 (`PlaylistMatrix.report`): they are not an error.
@@ -96,8 +96,9 @@ def iter_rows(path: Path) -> Iterator[tuple[int, object]]:
                 if pos < len(buf) or not fill():
                     return buf[pos] if pos < len(buf) else ""
 
-        def fail(why: str) -> PlaylistFileError:
-            return PlaylistFileError(f"{path}: row {row + 1} (character {consumed + pos}): {why}")
+        def fail(why: str, at: int | None = None) -> PlaylistFileError:
+            offset = consumed + (pos if at is None else at)
+            return PlaylistFileError(f"{path}: row {row + 1} (offset {offset}): {why}")
 
         if skip_ws() != "[":
             raise PlaylistFileError(f"{path}: not a Kakao Arena playlist file (a JSON array of playlists)")
@@ -115,7 +116,7 @@ def iter_rows(path: Path) -> Iterator[tuple[int, object]]:
                 except json.JSONDecodeError as exc:
                     if fill():
                         continue
-                    raise fail(f"broken JSON: {exc.msg}") from None
+                    raise fail(f"broken JSON: {exc.msg}", exc.pos) from None
             pos = end
             row += 1
             yield row, value

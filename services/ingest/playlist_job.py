@@ -107,6 +107,10 @@ def _write(store: CatalogStore, state: _State, taste: TasteModel, mood_ids: np.n
     ids = np.union1d(taste.song_ids, mood_ids)
     ids = ids[np.isin(ids, held)]
     last = state.data.get("last_written")
+    if last is not None:  # progress against a catalog that was rebuilt since is no progress
+        point = next(iter(store.retrieve_points([last])), None)
+        if point is None or (TASTE not in point.vectors and CURATED_MOOD not in point.payload):
+            last = None
     todo = ids if last is None else ids[ids > last]
     progress(len(ids) - len(todo), len(ids))
     mood_row = {int(s): i for i, s in enumerate(mood_ids)}
