@@ -6,8 +6,8 @@ a time from a buffered read (`iter_rows`) instead of `json.load`-ing the whole f
 
 Errors: a file that is not a JSON array, or whose JSON breaks, stops the read with
 `PlaylistFileError` naming the file, the row and the character offset from 0 (nothing after a
-syntax error can be trusted). A row that is valid JSON but not a playlist (a missing field, a song id that is not an
-integer, ...) is skipped and counted; the report keeps the first `MAX_ERRORS` messages
+syntax error can be trusted). A row that is valid JSON but not a playlist (a missing field, a song
+id that is not an integer, ...) is skipped and counted; the report keeps the first `MAX_ERRORS` messages
 (`file:row N: why`). Songs that are not in the catalog are the caller's to count
 (`PlaylistMatrix.report`): they are not an error.
 """
