@@ -21,7 +21,8 @@ from moodtune.v1 import recommender_pb2, recommender_pb2_grpc
 from services.common import catalog
 from services.common.catalog.schema import CURATED_MOOD, TASTE, TASTE_DIM
 from services.common.settings import CommonSettings
-from services.ingest.demo import PLAYLISTS
+from services.common.labels import EMOTIONS
+from services.ingest.demo import INTENDED, PLAYLISTS
 from services.recommender.taste import centroid, similar_by_taste
 from tests.support.processes import demo_recommender
 
@@ -63,16 +64,22 @@ def test_ingest_demo_gives_most_songs_taste_and_a_curated_mood(demo_catalog, dem
     assert "playlists report:" in demo_catalog["run"].stderr
 
 
-def test_lyric_labels_against_curated_moods_are_reported_per_emotion(demo_catalog):
+def test_lyric_labels_against_curated_moods_are_reported_per_emotion(demo_catalog, demo_points):
     agreement = json.loads((demo_catalog["job"] / "playlists" / "report.json").read_text())["agreement"]
     print(f"\nlyric label = curated mood on {agreement['agreement']:.0%} of {agreement['songs']} songs "
           f"(mean cosine {agreement['mean_cosine']:.2f})")
     for emotion, row in agreement["per_emotion"].items():
         print(f"  {emotion:8s} curated {row['curated']:3d} lyrics {row['lyrics']:3d} both {row['both']:3d} "
-              f"F1 {row['f1']:.2f}")
+              f"P {row['precision'] or 0:.2f} R {row['recall'] or 0:.2f} F1 {row['f1']:.2f}")
     assert agreement["songs"] >= 200
     # Mood playlists were drawn mostly from songs written for that feeling: well above chance (1/6).
     assert agreement["agreement"] > 0.4
+    intended = {int(k): v for k, v in (line.split("\t") for line in INTENDED.read_text().splitlines()[1:])}
+    curated_top = {i: EMOTIONS[int(np.argmax(p.payload[CURATED_MOOD]["probabilities"]))]
+                   for i, p in demo_points.items() if CURATED_MOOD in p.payload and i in intended}
+    share = np.mean([curated_top[i] == intended[i] for i in curated_top])
+    print(f"curated mood = the song's intended emotion on {share:.0%} of {len(curated_top)} songs")
+    assert share > 0.4
 
 
 def test_resuming_reuses_the_factors_and_classifies_only_what_is_left(demo_catalog, demo_points, copy_of_demo_store,
