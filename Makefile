@@ -61,6 +61,7 @@ bench: setup-dev
 	$(PY) -m bench.recommend
 	$(PY) -m bench.audio
 	$(PY) -m bench.search
+	$(PY) -m bench.playlists
 
 clean:
 	rm -rf $(VENV) .pytest_cache .moodtune
