@@ -135,8 +135,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.playlists:
         from services.cli_playlists import ingest_playlists
 
-        return ingest_playlists(settings, args.playlists, job_dir=args.job_dir, fresh=args.fresh,
-                                like_weight=args.like_weight)
+        # Its state lives in <job dir>/playlists, beside (never over) a crawl's ledger.
+        return ingest_playlists(settings, args.playlists, fresh=args.fresh, like_weight=args.like_weight)
     try:
         if not args.demo:
             return _ingest_exit(run_ingest(settings, load_song_list(args.songs, args.genres), fresh=args.fresh))

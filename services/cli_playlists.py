@@ -14,14 +14,14 @@ from pathlib import Path
 from services.common.settings import IngestSettings
 
 
-def ingest_playlists(settings: IngestSettings, paths: list[Path], *, job_dir: Path | None = None,
-                     fresh: bool = False, like_weight: bool = False) -> int:
+def ingest_playlists(settings: IngestSettings, paths: list[Path], *, fresh: bool = False,
+                     like_weight: bool = False) -> int:
     from services.common.catalog import CatalogUnavailable, progress_bar
     from services.ingest.arena_playlists import PlaylistFileError
     from services.ingest.playlist_job import PlaylistIngestError, run_playlists
 
     try:
-        run_playlists(settings, paths, job_dir=job_dir, fresh=fresh, like_weight=like_weight, progress=progress_bar)
+        run_playlists(settings, paths, fresh=fresh, like_weight=like_weight, progress=progress_bar)
     except (PlaylistFileError, PlaylistIngestError, CatalogUnavailable) as exc:
         print(f"moodtune: {exc}", file=sys.stderr)
         return 1

@@ -1,8 +1,8 @@
 """`moodtune ingest --playlists train.json ...`: taste vectors and curated moods into the catalog.
 
-Runs after the songs are in. Four steps, each resumable from the job directory
-(`MOODTUNE_INGEST_JOB_DIR`/playlists, or `--job-dir`; `--fresh` starts over; a different set of
-files, or a different like weighting, starts over by itself):
+Runs after the songs are in. Four steps, each resumable from `playlists/` in the job directory
+(`MOODTUNE_INGEST_JOB_DIR` or `--job-dir`, beside a crawl's ledger; `--fresh` starts over; a
+different set of files, or a different like weighting, starts over by itself):
 
 1. read the files (streaming; `arena_playlists.py`), counting malformed rows and songs that are
    not in the catalog;
@@ -166,15 +166,21 @@ def run_playlists(settings: IngestSettings, paths: list[Path], *, job_dir: Path 
             raise PlaylistIngestError("the catalog is empty: ingest the songs first (moodtune ingest --songs ...)")
         store.ensure_schema(vectors={**VECTORS, TASTE: TASTE_DIM}, shards=settings.qdrant_shards,
                             replication_factor=settings.qdrant_replication_factor)
-        matrix = PlaylistMatrix.read(paths, in_catalog=lambda ids: _in_catalog(store, ids))
+        held = np.zeros(0, np.int64)
+
+        def in_catalog(ids: np.ndarray) -> np.ndarray:  # asked once, for the distinct songs of the files
+            nonlocal held
+            mask = _in_catalog(store, ids)
+            held = ids[mask]
+            return mask
+
+        matrix = PlaylistMatrix.read(paths, in_catalog=in_catalog)
         read = matrix.report
         print(f"playlists: {read.line()}", file=sys.stderr)
         for error in read.errors:
             print(f"playlists: skipped {error}", file=sys.stderr)
         if not len(matrix):
             raise PlaylistIngestError(f"no playlists in {', '.join(map(str, paths))}")
-        held = np.unique(matrix.song_ids)
-        held = held[_in_catalog(store, held)]
 
         taste_path = job / "taste.npz"
         if taste_path.exists():

@@ -84,7 +84,7 @@ def test_lyric_labels_against_curated_moods_are_reported_per_emotion(demo_catalo
 
 def test_resuming_reuses_the_factors_and_classifies_only_what_is_left(demo_catalog, demo_points, copy_of_demo_store,
                                                                        shipped_classifier, tmp_path):
-    job = tmp_path / "job"
+    job = tmp_path / "job" / "playlists"
     shutil.copytree(demo_catalog["job"] / "playlists", job)
     moods = job / "moods.f32"
     with open(moods, "r+b") as f:  # as if stopped after 100 playlists, with a half-written row
@@ -94,7 +94,7 @@ def test_resuming_reuses_the_factors_and_classifies_only_what_is_left(demo_catal
     (job / "state.json").write_text(json.dumps(state))
     env = {**os.environ, "MOODTUNE_CLASSIFIER_ADDR": shipped_classifier.address,
            "MOODTUNE_QDRANT_PATH": str(copy_of_demo_store), "MOODTUNE_REDIS_URL": "redis://127.0.0.1:1/0"}
-    run = subprocess.run([MOODTUNE, "ingest", "--playlists", str(PLAYLISTS), "--job-dir", str(job)],
+    run = subprocess.run([MOODTUNE, "ingest", "--playlists", str(PLAYLISTS), "--job-dir", str(job.parent)],
                          env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     assert "playlists: reading moods [" in run.stderr and "100/375" in run.stderr and "375/375" in run.stderr
