@@ -7,6 +7,8 @@ REGULATE  a path from the listener's emotions to a target (the iso principle of 
           normalised mix (1 - t) * current + t * target, t = i / (limit - 1), each pick
           the best song not yet used.
 Personal  a user's liked songs pull the query towards them and disliked ones push it away.
+Taste     a candidate's `taste` term (taste.py: its playlist taste against the listener's) is added
+          to its emotion fit when ranking, in both modes; 0 leaves the ranking to emotion.
 """
 
 from __future__ import annotations

@@ -24,8 +24,8 @@ INDEXED: dict[str, str] = {"genres[].code": "keyword", "issue_year": "integer", 
 #: L2-normalised. Only songs that are in some playlist have it.
 TASTE = "taste"
 TASTE_DIM = 64
-#: Payload key: {"probabilities": six floats (canonical order), "playlists": n}: the like-weighted mean
-#: of the moods the text model read in the titles and tags of the n playlists the song is in.
+#: Payload key: {"probabilities": six floats (canonical order), "playlists": n}: the weighted mean of the
+#: moods the text model read in the titles and tags of the n playlists the song is in (`curated.py`).
 CURATED_MOOD = "curated_mood"
 # --------------------------------------------------------------------------------------------------
 
