@@ -189,3 +189,16 @@ def test_two_listeners_with_the_same_feeling_get_songs_of_their_own_taste(stack,
 
 def test_a_listener_without_likes_gets_the_emotion_only_answer(stack):
     assert _top5(stack, "listener-without-likes") == _top5(stack)
+
+
+def test_playlists_eval_prints_taste_and_popularity(tmp_path):
+    run = subprocess.run([MOODTUNE, "playlists", "eval", str(PLAYLISTS), "--dim", "16"], capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads(run.stdout)
+    assert result["taste"]["ndcg_100"] > result["popularity"]["ndcg_100"]
+    assert result["taste_like_weighted"] is not None and "375 playlists from 375 rows" in run.stderr
+    broken = tmp_path / "val.json"
+    broken.write_text('[{"id": 1, "songs": [1]}', encoding="utf-8")
+    run = subprocess.run([MOODTUNE, "playlists", "eval", str(broken)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1 and f"{broken}: row 2" in run.stderr and "Traceback" not in run.stderr
