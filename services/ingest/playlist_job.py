@@ -187,6 +187,8 @@ def run_playlists(settings: IngestSettings, paths: list[Path], *, job_dir: Path 
             taste = TasteModel.load(taste_path)
         else:
             fit_started = time.time()
+            print(f"playlists: factorising {len(matrix):,} playlists x {read.distinct_songs:,} songs "
+                  f"({TASTE_DIM} dimensions; minutes at Kakao Arena's scale)", file=sys.stderr, flush=True)
             taste = fit_taste(matrix, like_weight=like_weight)
             taste.save(taste_path)
             state.save(fit_seconds=round(time.time() - fit_started, 1))

@@ -62,6 +62,7 @@ def test_ingest_demo_gives_most_songs_taste_and_a_curated_mood(demo_catalog, dem
     assert new and all(p.vectors["emotion"] and CURATED_MOOD not in p.payload and p.payload["issue_year"] >= 2025
                        for p in new)
     assert "playlists report:" in demo_catalog["run"].stderr
+    assert "playlists: factorising 375 playlists x 274 songs (64 dimensions" in demo_catalog["run"].stderr
 
 
 def test_lyric_labels_against_curated_moods_are_reported_per_emotion(demo_catalog, demo_points):
