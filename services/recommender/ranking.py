@@ -21,6 +21,8 @@ from services.common.labels import EMOTIONS, KOREAN, NUM_EMOTIONS
 
 MMR_LAMBDA = 0.9  # relevance first: with six dimensions, variety is mostly a matter of artists
 LIKE_WEIGHT, DISLIKE_WEIGHT = 0.35, 0.25
+# A pick whose taste term is at least this (taste cosine 0.5 at the default weight 0.1) says so.
+TASTE_REASON_MIN, TASTE_REASON = 0.05, " · 좋아한 노래들과 결이 비슷해요"
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,8 @@ def match(query: np.ndarray, pool: list[Candidate], limit: int) -> list[Pick]:
     for i in chosen:
         c = pool[i]
         matched = matched_emotion(query, c.vector)
-        picks.append(Pick(c.song_id, float(relevance[i]), matched, f"{subject(KOREAN[EMOTIONS[matched]])} 닮았어요"))
+        reason = f"{subject(KOREAN[EMOTIONS[matched]])} 닮았어요" + (TASTE_REASON if c.taste >= TASTE_REASON_MIN else "")
+        picks.append(Pick(c.song_id, float(relevance[i]), matched, reason))
     return picks
 
 
@@ -134,5 +137,6 @@ def regulate(current: np.ndarray, target: int, pools: list[list[Candidate]], lim
         used.add(best.song_id)
         top = int(np.argmax(aim))
         reason = f"{step}/{limit}단계 · {KOREAN[EMOTIONS[int(np.argmax(current))]]}에서 {towards(KOREAN[EMOTIONS[target]])}"
+        reason += TASTE_REASON if best.taste >= TASTE_REASON_MIN else ""
         picks.append(Pick(best.song_id, cosine(aim, best.vector), top, reason, aim))
     return picks

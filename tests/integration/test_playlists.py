@@ -154,9 +154,12 @@ def stack(demo_catalog, shipped_classifier, tmp_path_factory):
         channel.close()
 
 
+def _answer(stub, user: str = ""):
+    return stub.Recommend(recommender_pb2.RecommendRequest(text=SAD, user_id=user), timeout=30)
+
+
 def _top5(stub, user: str = "") -> list[int]:
-    answer = stub.Recommend(recommender_pb2.RecommendRequest(text=SAD, user_id=user), timeout=30)
-    return [r.song.song_id for r in answer.songs]
+    return [r.song.song_id for r in _answer(stub, user).songs]
 
 
 def test_two_listeners_with_the_same_feeling_get_songs_of_their_own_taste(stack, demo_points):
@@ -172,7 +175,10 @@ def test_two_listeners_with_the_same_feeling_get_songs_of_their_own_taste(stack,
         for song_id in ids:
             stack.SubmitFeedback(recommender_pb2.FeedbackRequest(
                 user_id=user, song_id=song_id, feedback=recommender_pb2.FEEDBACK_LIKED), timeout=10)
-    picks = {user: _top5(stack, user) for user in likes}
+    answers = {user: _answer(stack, user) for user in likes}
+    picks = {user: [r.song.song_id for r in answer.songs] for user, answer in answers.items()}
+    for answer in answers.values():  # the picks that taste brought say so
+        assert any(r.reason.endswith("좋아한 노래들과 결이 비슷해요") for r in answer.songs)
     print(f"\nlistener a likes {genre_a} {likes['listener-a']}: {picks['listener-a']}"
           f"\nlistener b likes {genre_b} {likes['listener-b']}: {picks['listener-b']}")
     assert picks["listener-a"] != picks["listener-b"]

@@ -28,6 +28,8 @@ def test_taste_reorders_within_the_feeling_but_never_crosses_it():
                                       1: -TASTE_WEIGHT, 2: -TASTE_WEIGHT}), 5)
     ids = [p.song_id for p in tasted]
     assert set(ids) == {1, 2, 3, 4, 5} and ids[0] == 5 and ids[-2:] in ([1, 2], [2, 1])
+    assert tasted[0].reason == "슬픔이 닮았어요" + ranking.TASTE_REASON  # the pick says why it came first
+    assert all(p.reason == "슬픔이 닮았어요" for p in tasted[1:])
     # The similarity shown stays the emotion fit.
     assert all(abs(p.similarity - ranking.cosine(SAD, c.vector)) < 1e-9
                for p in tasted for c in pool({}) if c.song_id == p.song_id)
@@ -39,6 +41,7 @@ def test_regulate_steps_use_taste_as_the_tie_breaker():
     boosted = ranking.regulate(SAD, INDEX["peace"], [pool({8: TASTE_WEIGHT}), pool({8: TASTE_WEIGHT})], 2)
     assert plain[1].song_id == 6  # the first calm song of equals
     assert boosted[1].song_id == 8  # the calm song of the listener's taste
+    assert boosted[1].reason.endswith(ranking.TASTE_REASON) and not plain[1].reason.endswith(ranking.TASTE_REASON)
 
 
 def test_a_listener_taste_is_the_mean_direction_of_their_likes():
