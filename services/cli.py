@@ -3,6 +3,8 @@
     moodtune classify [TEXT ...] [--lyrics] [--server HOST:PORT] [--model DIR]
     moodtune classify --mel F.npy ... | --audio F ... [--embedding] [--server HOST:PORT] [--audio-model DIR]
     moodtune ingest --songs song_meta.json [--genres genre_gn_all.json] [--base-url URL] | --demo
+    moodtune ingest --playlists train.json [val.json ...] [--like-weight]   (after the songs are in)
+    moodtune playlists eval train.json [--dim N]
     moodtune recommend [TEXT | --speech FILE] [--mode regulate] [--target joy] [--limit N] [--json]
                        [--server HOST:PORT]
     moodtune transcribe FILE [--server HOST:PORT]
@@ -130,6 +132,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     elif args.demo:
         overrides["ingest_job_dir"] = ".moodtune/ingest-job-demo"
     settings = IngestSettings(**overrides)
+    if args.playlists:
+        from services.cli_playlists import ingest_playlists
+
+        # Its state lives in <job dir>/playlists, beside (never over) a crawl's ledger.
+        return ingest_playlists(settings, args.playlists, fresh=args.fresh, like_weight=args.like_weight)
     try:
         if not args.demo:
             return _ingest_exit(run_ingest(settings, load_song_list(args.songs, args.genres), fresh=args.fresh))
@@ -138,7 +145,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             demo = settings.model_copy(update={"ingest_base_url": url, "ingest_download_delay_s": 0.0,
                                                "ingest_autothrottle": False, "ingest_concurrency_per_domain": 8})
             print(f"moodtune: crawling the demo mirror at {url}", file=sys.stderr)
-            return _ingest_exit(run_ingest(demo, load_song_list(SONG_META, GENRES), fresh=args.fresh))
+            status = _ingest_exit(run_ingest(demo, load_song_list(SONG_META, GENRES), fresh=args.fresh))
+        # The demo's fictional playlists: taste vectors and curated moods (services/ingest/demo/playlists.json).
+        from services.cli_playlists import ingest_playlists
+        from services.ingest.demo import PLAYLISTS
+
+        return status or ingest_playlists(settings, [PLAYLISTS], fresh=args.fresh)
     except (SongListError, CatalogUnavailable, FileNotFoundError) as exc:
         print(f"moodtune: {exc}", file=sys.stderr)
         return 1
@@ -359,6 +371,10 @@ def build_parser() -> argparse.ArgumentParser:
     source = ingest.add_mutually_exclusive_group(required=True)
     source.add_argument("--songs", type=Path, help="Kakao Arena song_meta.json, or a file of Melon song ids")
     source.add_argument("--demo", action="store_true", help="the demo catalog, from its offline mirror")
+    source.add_argument("--playlists", type=Path, nargs="+", metavar="FILE",
+                        help="Kakao Arena playlist files (train.json ...): taste vectors and curated moods")
+    ingest.add_argument("--like-weight", action="store_true",
+                        help="--playlists: weigh each playlist's songs by 1 + log1p(like_cnt) in the factorisation")
     ingest.add_argument("--genres", type=Path, help="Kakao Arena genre_gn_all.json (genre code -> name)")
     ingest.add_argument("--base-url", help="the site to crawl (default MOODTUNE_INGEST_BASE_URL)")
     ingest.add_argument("--job-dir", type=Path, help="resume state; run again with the same dir to resume")
@@ -390,6 +406,9 @@ def build_parser() -> argparse.ArgumentParser:
     from services.cli_catalog import add_commands as add_catalog_commands
 
     add_catalog_commands(commands)
+    from services.cli_playlists import add_commands as add_playlist_commands
+
+    add_playlist_commands(commands)
     return parser
 
 

@@ -7,6 +7,8 @@ REGULATE  a path from the listener's emotions to a target (the iso principle of 
           normalised mix (1 - t) * current + t * target, t = i / (limit - 1), each pick
           the best song not yet used.
 Personal  a user's liked songs pull the query towards them and disliked ones push it away.
+Taste     a candidate's `taste` term (taste.py: its playlist taste against the listener's) is added
+          to its emotion fit when ranking, in both modes; 0 leaves the ranking to emotion.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from services.common.labels import EMOTIONS, KOREAN, NUM_EMOTIONS
 
 MMR_LAMBDA = 0.9  # relevance first: with six dimensions, variety is mostly a matter of artists
 LIKE_WEIGHT, DISLIKE_WEIGHT = 0.35, 0.25
+# A pick whose taste term is at least this (taste cosine 0.5 at the default weight 0.1) says so.
+TASTE_REASON_MIN, TASTE_REASON = 0.05, " · 좋아한 노래들과 결이 비슷해요"
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,7 @@ class Candidate:
     song_id: int
     vector: np.ndarray  # probabilities, canonical order
     artists: tuple[str, ...]
+    taste: float = 0.0  # added to the emotion fit when ranking (services/recommender/taste.py); 0 = emotion only
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,7 @@ def match(query: np.ndarray, pool: list[Candidate], limit: int) -> list[Pick]:
     vectors = np.asarray([c.vector for c in pool], dtype=np.float64)
     norms = np.linalg.norm(vectors, axis=1)
     relevance = vectors @ query / (norms * np.linalg.norm(query) + 1e-12)
+    fit = relevance + np.fromiter((c.taste for c in pool), float, len(pool))  # emotion first, taste second
     unit = vectors / (norms[:, None] + 1e-12)
     redundancy = np.zeros(len(pool))  # each candidate's highest cosine to a chosen song
     available = np.ones(len(pool), dtype=bool)
@@ -94,7 +100,7 @@ def match(query: np.ndarray, pool: list[Candidate], limit: int) -> list[Pick]:
     while available.any() and len(chosen) < limit:
         fresh = available & np.fromiter((not used_artists.intersection(c.artists) for c in pool), bool, len(pool))
         options = fresh if fresh.any() else available  # the catalog may not have enough artists
-        score = np.where(options, MMR_LAMBDA * relevance - (1 - MMR_LAMBDA) * redundancy, -np.inf)
+        score = np.where(options, MMR_LAMBDA * fit - (1 - MMR_LAMBDA) * redundancy, -np.inf)
         best = int(np.argmax(score))  # the first of equals, in pool order
         chosen.append(best)
         available[best] = False
@@ -104,7 +110,8 @@ def match(query: np.ndarray, pool: list[Candidate], limit: int) -> list[Pick]:
     for i in chosen:
         c = pool[i]
         matched = matched_emotion(query, c.vector)
-        picks.append(Pick(c.song_id, float(relevance[i]), matched, f"{subject(KOREAN[EMOTIONS[matched]])} 닮았어요"))
+        reason = f"{subject(KOREAN[EMOTIONS[matched]])} 닮았어요" + (TASTE_REASON if c.taste >= TASTE_REASON_MIN else "")
+        picks.append(Pick(c.song_id, float(relevance[i]), matched, reason))
     return picks
 
 
@@ -126,9 +133,10 @@ def regulate(current: np.ndarray, target: int, pools: list[list[Candidate]], lim
         options = [c for c in pool if c.song_id not in used]
         if not options:
             continue
-        best = max(options, key=lambda c: cosine(aim, c.vector))
+        best = max(options, key=lambda c: cosine(aim, c.vector) + c.taste)
         used.add(best.song_id)
         top = int(np.argmax(aim))
         reason = f"{step}/{limit}단계 · {KOREAN[EMOTIONS[int(np.argmax(current))]]}에서 {towards(KOREAN[EMOTIONS[target]])}"
+        reason += TASTE_REASON if best.taste >= TASTE_REASON_MIN else ""
         picks.append(Pick(best.song_id, cosine(aim, best.vector), top, reason, aim))
     return picks

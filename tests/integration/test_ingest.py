@@ -71,7 +71,7 @@ def test_a_second_run_overwrites_and_bumps_the_catalog_version(demo_catalog, cop
     assert again.returncode == 0, again.stderr[-3000:]
     found, count = stored_songs(copy_of_demo_store)
     assert count == 272 and len(found) == 272
-    assert int(version) == 1
+    assert int(version) == 2  # once for the songs, once for the demo playlists' taste and moods
 
 
 def test_resuming_with_the_same_job_dir_skips_what_is_done(demo_catalog, copy_of_demo_store, shipped_classifier,

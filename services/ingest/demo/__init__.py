@@ -9,3 +9,4 @@ GENRES = DEMO_DIR / "genre_gn_all.json"
 LYRICS = DEMO_DIR / "lyrics.json"
 INTENDED = DEMO_DIR / "intended_emotion.tsv"
 FAULTS = DEMO_DIR / "mirror_faults.json"
+PLAYLISTS = DEMO_DIR / "playlists.json"  # fictional, Arena train.json form (make_playlists.py)
