@@ -13,7 +13,7 @@ help:
 	@echo "make setup  install what serving needs into .venv (setup-dev: training and tests too)"
 	@echo "make proto  regenerate the Python gRPC code from protos/"
 	@echo "make model  rebuild the shipped model in models/ from the corpora"
-	@echo "make audio-model  rebuild the shipped audio model from the demo's generated sound (MELS=DIR SONGS=song_meta.json: a Kakao Arena download)"
+	@echo "make audio-model  rebuild the shipped audio model from the demo's generated sound (MELS=DIR SONGS=song_meta.json: a Kakao Arena download; PLAYLISTS=train.json: curated moods teach songs without lyrics)"
 	@echo "make bench  run the benchmarks in bench/ (about an hour: 700,000-song loads, local mode's alone ~11 min)"
 	@echo "make load   a bounded load test of the whole stack on loopback"
 
@@ -43,9 +43,9 @@ model: setup-dev
 # trains the same model on a Kakao Arena download into models/moodtune-audio-cnn-kakao.
 audio-model: setup-dev
 ifdef MELS
-	$(PY) -m training.audio.build --mels $(MELS) --songs $(SONGS) $(if $(TEACHER),--teacher $(TEACHER)) --out $(or $(OUT),models/moodtune-audio-cnn-kakao) $(AUDIO_ARGS)
+	$(PY) -m training.audio.build --mels $(MELS) --songs $(SONGS) $(if $(TEACHER),--teacher $(TEACHER)) $(if $(PLAYLISTS),--playlists $(PLAYLISTS)) --out $(or $(OUT),models/moodtune-audio-cnn-kakao) $(AUDIO_ARGS)
 else
-	$(PY) -m training.audio.build $(AUDIO_ARGS)
+	$(PY) -m training.audio.build $(if $(PLAYLISTS),--playlists $(PLAYLISTS)) $(AUDIO_ARGS)
 endif
 
 # Issue 8's comparison: configurations side by side -> docs/model-comparison.md (hours on 2 CPU cores).
@@ -61,6 +61,7 @@ bench: setup-dev
 	$(PY) -m bench.recommend
 	$(PY) -m bench.audio
 	$(PY) -m bench.search
+	$(PY) -m bench.playlists
 
 clean:
 	rm -rf $(VENV) .pytest_cache .moodtune

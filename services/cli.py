@@ -3,6 +3,8 @@
     moodtune classify [TEXT ...] [--lyrics] [--server HOST:PORT] [--model DIR]
     moodtune classify --mel F.npy ... | --audio F ... [--embedding] [--server HOST:PORT] [--audio-model DIR]
     moodtune ingest --songs song_meta.json [--genres genre_gn_all.json] [--base-url URL] | --demo
+    moodtune ingest --playlists train.json [val.json ...] [--like-weight]   (after the songs are in)
+    moodtune playlists eval train.json [--dim N]
     moodtune recommend [TEXT | --speech FILE] [--mode regulate] [--target joy] [--limit N] [--json]
                        [--server HOST:PORT]
     moodtune transcribe FILE [--server HOST:PORT]
@@ -139,6 +141,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if shard and not args.job_dir:  # each shard resumes on its own
         overrides["ingest_job_dir"] = f"{overrides.get('ingest_job_dir', IngestSettings().ingest_job_dir)}-shard-{shard[0]}-of-{shard[1]}"
     settings = IngestSettings(**overrides)
+    if args.playlists:
+        from services.cli_playlists import ingest_playlists
+
+        # Its state lives in <job dir>/playlists, beside (never over) a crawl's ledger.
+        return ingest_playlists(settings, args.playlists, fresh=args.fresh, like_weight=args.like_weight)
     try:
         sound = open_source(args.mels, args.audio)
         if not args.demo:
@@ -152,7 +159,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                                                "ingest_autothrottle": False, "ingest_concurrency_per_domain": 8})
             print(f"moodtune: crawling the demo mirror at {url}", file=sys.stderr)
             songs = shard_of(load_song_list(SONG_META, GENRES), shard)
-            return _ingest_exit(run_ingest(demo, songs, fresh=args.fresh, sound=sound))
+            status = _ingest_exit(run_ingest(demo, songs, fresh=args.fresh, sound=sound))
+        # The demo's fictional playlists: taste vectors and curated moods (services/ingest/demo/playlists.json).
+        from services.cli_playlists import ingest_playlists
+        from services.ingest.demo import PLAYLISTS
+
+        return status or ingest_playlists(settings, [PLAYLISTS], fresh=args.fresh)
     except (SongListError, CatalogUnavailable, FileNotFoundError, RenderError, ValueError) as exc:
         print(f"moodtune: {exc}", file=sys.stderr)
         return 1
@@ -416,6 +428,10 @@ def build_parser() -> argparse.ArgumentParser:
     source = ingest.add_mutually_exclusive_group(required=True)
     source.add_argument("--songs", type=Path, help="Kakao Arena song_meta.json, or a file of Melon song ids")
     source.add_argument("--demo", action="store_true", help="the demo catalog, from its offline mirror")
+    source.add_argument("--playlists", type=Path, nargs="+", metavar="FILE",
+                        help="Kakao Arena playlist files (train.json ...): taste vectors and curated moods")
+    ingest.add_argument("--like-weight", action="store_true",
+                        help="--playlists: weigh each playlist's songs by 1 + log1p(like_cnt) in the factorisation")
     ingest.add_argument("--genres", type=Path, help="Kakao Arena genre_gn_all.json (genre code -> name)")
     ingest.add_argument("--base-url", help="the site to crawl (default MOODTUNE_INGEST_BASE_URL)")
     ingest.add_argument("--job-dir", type=Path, help="resume state; run again with the same dir to resume")
@@ -460,6 +476,9 @@ def build_parser() -> argparse.ArgumentParser:
     from services.cli_catalog import add_commands as add_catalog_commands
 
     add_catalog_commands(commands)
+    from services.cli_playlists import add_commands as add_playlist_commands
+
+    add_playlist_commands(commands)
     return parser
 
 

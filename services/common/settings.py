@@ -174,6 +174,9 @@ class RecommenderSettings(CommonSettings):
     recommender_pool_size: int = Field(60, ge=5, le=1000, description="MATCH candidates re-ranked per request")
     recommender_pool_ttl_s: int = Field(3600, ge=1, description="how long a cached candidate pool lives")
     recommender_recent_size: int = Field(30, ge=0, description="recently served songs not repeated to a user")
+    # Playlists (issue 17): emotion first, taste second (services/recommender/taste.py).
+    recommender_taste_weight: float = Field(
+        0.1, ge=0, le=1, description="weight of a liked-songs taste match beside the emotion fit; 0 = off")
 
 
 class GatewaySettings(CommonSettings):

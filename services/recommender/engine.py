@@ -19,7 +19,7 @@ from services.classifier.client import Classifier
 from services.common.catalog import CatalogStore, CatalogUnavailable, Genre, SearchFilter, Song
 from services.common.catalog.schema import AUDIO_VECTOR
 from services.common.labels import EMOTIONS, INDEX
-from services.recommender import ranking
+from services.recommender import ranking, taste
 from services.recommender.cache import Cache, normalise_text
 from services.recommender.local_cache import LocalCache
 
@@ -148,6 +148,7 @@ class Recommender:
     cache: Cache
     pool_size: int = 60
     local_cache_size: int = 4096
+    taste_weight: float = taste.TASTE_WEIGHT  # 0 turns taste off (services/recommender/taste.py)
     # Final picks of user-less requests; only ever filled while Redis answers the catalog version.
     _final: LocalCache[Result] = field(init=False)
 
@@ -256,8 +257,10 @@ class Recommender:
             pools = self._search(vectors, size, request.filter.search_filter(excluded))
 
         by_id = {s.song_id: s for pool in pools for s in pool}
-        candidates = [[ranking.Candidate(s.song_id, np.asarray(s.probabilities), tuple(s.artists), s.signals)
-                       for s in pool] for pool in pools]
+        boost = self._taste(liked, by_id)
+        candidates = [[ranking.Candidate(s.song_id, np.asarray(s.probabilities), tuple(s.artists),
+                                         boost.get(s.song_id, 0.0), s.signals) for s in pool]
+                      for pool in pools]
         if request.mode == MATCH:
             query = ranking.personal_query(current, list(map(np.asarray, liked.values())),
                                            list(map(np.asarray, disliked.values())))
@@ -271,6 +274,17 @@ class Recommender:
                          None if p.aim is None else list(map(float, p.aim))) for p in picks]
         return Result(probabilities, chosen, model_version, version,
                       cached=classification_cached and pool_cached, mode=request.mode)
+
+    def _taste(self, liked: dict[int, list[float]], candidates: dict[int, Song]) -> dict[int, float]:
+        """Each candidate's taste term for this listener; empty without likes (taste.py)."""
+        if not liked or self.taste_weight <= 0:
+            return {}
+        try:
+            return taste.boosts(self.catalog, liked, candidates, self.taste_weight)
+        except CatalogUnavailable:
+            raise
+        except Exception as exc:
+            raise CatalogUnavailable(f"the catalog (Qdrant) is unavailable: {exc}") from exc
 
     # --- feedback ----------------------------------------------------------------------------
 

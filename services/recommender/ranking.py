@@ -7,6 +7,8 @@ REGULATE  a path from the listener's emotions to a target (the iso principle of 
           normalised mix (1 - t) * current + t * target, t = i / (limit - 1), each pick
           the best song not yet used.
 Personal  a user's liked songs pull the query towards them and disliked ones push it away.
+Taste     a candidate's `taste` term (taste.py: its playlist taste against the listener's) is added
+          to its emotion fit when ranking, in both modes; 0 leaves the ranking to emotion.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from services.common.labels import EMOTIONS, KOREAN, NUM_EMOTIONS
 
 MMR_LAMBDA = 0.9  # relevance first: with six dimensions, variety is mostly a matter of artists
 LIKE_WEIGHT, DISLIKE_WEIGHT = 0.35, 0.25
+# A pick whose taste term is at least this (taste cosine 0.5 at the default weight 0.1) says so.
+TASTE_REASON_MIN, TASTE_REASON = 0.05, " · 좋아한 노래들과 결이 비슷해요"
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,7 @@ class Candidate:
     song_id: int
     vector: np.ndarray  # probabilities, canonical order
     artists: tuple[str, ...]
+    taste: float = 0.0  # added to the emotion fit when ranking (services/recommender/taste.py); 0 = emotion only
     signals: dict[str, str] | None = None  # Song.signals: which signal heard which emotion (issue 14)
 
 
@@ -80,8 +85,9 @@ def personal_query(query: np.ndarray, liked: list[np.ndarray], disliked: list[np
 
 def match(query: np.ndarray, pool: list[Candidate], limit: int, bonus: np.ndarray | None = None) -> list[Pick]:
     """MMR over the pool, one song per artist while enough artists remain (vectorised: one
-    matrix of the pool, each step one dot product against the song just chosen). `bonus`: added to
-    each candidate's relevance (a user's pull in the sound space, `sound_bonus`)."""
+    matrix of the pool, each step one dot product against the song just chosen). Ranked by the
+    emotion fit + each candidate's taste + `bonus` (a user's pull in the sound space, `sound_bonus`);
+    `similarity` stays the emotion cosine."""
     if not pool or limit < 1:
         return []
     query = np.asarray(query, dtype=np.float64)
@@ -91,18 +97,21 @@ def match(query: np.ndarray, pool: list[Candidate], limit: int, bonus: np.ndarra
         c = pool[i]
         matched = matched_emotion(query, c.vector)
         reason = signal_reason(matched, c.signals or {}) or f"{subject(KOREAN[EMOTIONS[matched]])} 닮았어요"
+        reason += TASTE_REASON if c.taste >= TASTE_REASON_MIN else ""
         picks.append(Pick(c.song_id, float(relevance[i]), matched, reason))
     return picks
 
 
 def _mmr(query: np.ndarray, pool: list[Candidate], limit: int, used_artists: set[str] | None = None,
          mmr_lambda: float = MMR_LAMBDA, bonus: np.ndarray | None = None) -> tuple[list[int], np.ndarray]:
-    """(indices chosen in order, each candidate's cosine to the query): MMR with artist variety."""
+    """(indices chosen in order, each candidate's cosine to the query): MMR with artist variety over
+    the fit (cosine + taste + bonus)."""
     vectors = np.asarray([c.vector for c in pool], dtype=np.float64)
     norms = np.linalg.norm(vectors, axis=1)
     relevance = vectors @ query / (norms * np.linalg.norm(query) + 1e-12)
-    if bonus is not None:
-        relevance = relevance + bonus
+    fit = relevance + np.fromiter((c.taste for c in pool), float, len(pool))  # emotion first, taste second
+    if bonus is not None:  # a user's pull in the sound space (sound_bonus)
+        fit = fit + bonus
     unit = vectors / (norms[:, None] + 1e-12)
     redundancy = np.zeros(len(pool))  # each candidate's highest cosine to a chosen song
     available = np.ones(len(pool), dtype=bool)
@@ -111,7 +120,7 @@ def _mmr(query: np.ndarray, pool: list[Candidate], limit: int, used_artists: set
     while available.any() and len(chosen) < limit:
         fresh = available & np.fromiter((not used_artists.intersection(c.artists) for c in pool), bool, len(pool))
         options = fresh if fresh.any() else available  # the catalog may not have enough artists
-        score = np.where(options, mmr_lambda * relevance - (1 - mmr_lambda) * redundancy, -np.inf)
+        score = np.where(options, mmr_lambda * fit - (1 - mmr_lambda) * redundancy, -np.inf)
         best = int(np.argmax(score))  # the first of equals, in pool order
         chosen.append(best)
         available[best] = False
@@ -138,10 +147,11 @@ def regulate(current: np.ndarray, target: int, pools: list[list[Candidate]], lim
         options = [c for c in pool if c.song_id not in used]
         if not options:
             continue
-        best = max(options, key=lambda c: cosine(aim, c.vector))
+        best = max(options, key=lambda c: cosine(aim, c.vector) + c.taste)
         used.add(best.song_id)
         top = int(np.argmax(aim))
         reason = f"{step}/{limit}단계 · {KOREAN[EMOTIONS[int(np.argmax(current))]]}에서 {towards(KOREAN[EMOTIONS[target]])}"
+        reason += TASTE_REASON if best.taste >= TASTE_REASON_MIN else ""
         picks.append(Pick(best.song_id, cosine(aim, best.vector), top, reason, aim))
     return picks
 

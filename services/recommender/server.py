@@ -28,7 +28,8 @@ def build_engine(settings: RecommenderSettings) -> Recommender:
     store.ensure_schema(shards=settings.qdrant_shards, replication_factor=settings.qdrant_replication_factor)
     cache = Cache(settings.redis_url, pool_ttl_s=settings.recommender_pool_ttl_s,
                   recent_size=settings.recommender_recent_size, password=settings.redis_password)
-    return Recommender(classifier, store, cache, pool_size=settings.recommender_pool_size)
+    return Recommender(classifier, store, cache, pool_size=settings.recommender_pool_size,
+                       taste_weight=settings.recommender_taste_weight)
 
 
 def build_service(settings: RecommenderSettings) -> Service:

@@ -112,7 +112,7 @@ def test_a_second_run_overwrites_and_bumps_the_catalog_version(demo_catalog, cop
     found, count = stored_songs(copy_of_demo_store)
     assert count == 277 and len(found) == 277  # no count changes
     assert json.loads((tmp_path / "job" / "report.json").read_text())["signals"] == demo_catalog["report"]["signals"]
-    assert int(version) == 1
+    assert int(version) == 2  # once for the songs, once for the demo playlists' taste and moods
 
 
 def test_resuming_with_the_same_job_dir_skips_what_is_done(demo_catalog, copy_of_demo_store, shipped_classifier,

@@ -35,8 +35,8 @@ def test_the_reason_names_the_signals_that_carry_the_matched_feeling():
     assert ranking.signal_reason(sad, {"lyrics": "sadness", "sound": "peace"}) == "가사가 슬퍼요"
     assert ranking.signal_reason(sad, {"lyrics": "sadness"}) is None  # lyrics only: the plain reason
     assert ranking.signal_reason(sad, {"lyrics": "joy", "sound": "peace"}) is None
-    pool = [Candidate(1, np.asarray(SAD), ("a",), {"lyrics": "sadness", "sound": "sadness"}),
-            Candidate(2, np.asarray(SAD), ("b",), {"lyrics": "sadness"})]
+    pool = [Candidate(1, np.asarray(SAD), ("a",), signals={"lyrics": "sadness", "sound": "sadness"}),
+            Candidate(2, np.asarray(SAD), ("b",), signals={"lyrics": "sadness"})]
     reasons = {p.song_id: p.reason for p in ranking.match(np.asarray(SAD), pool, 2)}
     assert reasons == {1: "가사와 멜로디 모두 슬픔", 2: "슬픔이 닮았어요"}
 

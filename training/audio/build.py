@@ -56,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--audio", type=Path, help="a folder of audio files instead of --mels")
     parser.add_argument("--teacher", type=Path, help="JSON {song id: six lyrics probabilities}")
     parser.add_argument("--labels", type=Path, help="TSV song_id, emotion: evaluation labels (never trained on)")
+    parser.add_argument("--playlists", type=Path, nargs="+",
+                        help="Kakao Arena playlist files: songs without lyrics learn the curated mood of their playlists")
     parser.add_argument("--out", type=Path, help="artifact directory (default: the shipped one for the demo)")
     parser.add_argument("--version", help="model version (default: from data and configuration)")
     parser.add_argument("--epochs", type=int, default=AudioTrainConfig.epochs)
@@ -92,6 +94,17 @@ def main(argv: list[str] | None = None) -> int:
                       f"teacher: lyrics vectors of the shipped text model ({Path(args.teacher).name})"]
     if args.out is None:
         parser.error("--out is needed unless training the demo")
+    if args.playlists:  # issue 17: the curated mood where lyrics are missing (training/audio/teacher.py)
+        from training.audio.teacher import curated_teacher
+
+        lyrics = json.loads(Path(args.teacher).read_text(encoding="utf-8")) if args.teacher else {}
+        merged, added = curated_teacher(args.playlists, lyrics)
+        args.teacher = args.work / f"teacher-curated-{len(merged)}.json"
+        args.work.mkdir(parents=True, exist_ok=True)
+        args.teacher.write_text(json.dumps(merged), encoding="utf-8")
+        trained_on.append(f"teacher: + curated playlist moods of {added} songs without lyrics "
+                          f"({', '.join(p.name for p in args.playlists)})")
+        print(f"teacher: {len(lyrics)} songs from lyrics, {added} more from playlists", file=sys.stderr)
     teacher = read_teacher(args.teacher) if args.teacher else None
     labels = read_labels(args.labels) if args.labels else None
     catalog = kakao_catalog(Path(mels), Path(songs), teacher, labels, min_frames=16)

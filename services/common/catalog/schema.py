@@ -30,6 +30,16 @@ SOUND_VECTORS: dict[str, int] = {LYRICS_VECTOR: NUM_EMOTIONS, AUDIO_EMOTION_VECT
 #: Payload indexes, by engine-neutral type ("keyword" | "integer").
 INDEXED: dict[str, str] = {"genres[].code": "keyword", "issue_year": "integer", "label": "keyword"}
 
+# --- playlists (issue 17): taste and curated mood -------------------------------------------------
+#: Named vector: a song's item factors from the playlist x song matrix (ALS, `services/ingest/taste.py`),
+#: L2-normalised. Only songs that are in some playlist have it.
+TASTE = "taste"
+TASTE_DIM = 64
+#: Payload key: {"probabilities": six floats (canonical order), "playlists": n}: the weighted mean of the
+#: moods the text model read in the titles and tags of the n playlists the song is in (`curated.py`).
+CURATED_MOOD = "curated_mood"
+# --------------------------------------------------------------------------------------------------
+
 
 class CatalogUnavailable(RuntimeError):
     """The catalog could not be reached, opened, or refused the operation; the message says why."""
@@ -99,13 +109,17 @@ class Song:
 
     @classmethod
     def from_point(cls, point: StoredPoint) -> "Song":
-        payload = dict(point.payload)
+        # Keys that are not Song fields (curated_mood, ...) stay in the point, not in the Song.
+        payload = {k: v for k, v in point.payload.items() if k in _SONG_FIELDS}
         payload["genres"] = [Genre(**g) for g in payload.get("genres", [])]
         vector = point.vectors.get(VECTOR) or ()
         # Qdrant stores cosine vectors L2-normalised; the probabilities are the same direction
         # scaled to sum 1, so they come back exactly without a copy in the payload.
         total = sum(vector) or 1.0
         return cls(probabilities=[v / total for v in vector], **payload)
+
+
+_SONG_FIELDS = frozenset(Song.__dataclass_fields__) - {"probabilities"}
 
 
 @dataclass(frozen=True)

@@ -12,3 +12,4 @@ INTENDED = DEMO_DIR / "intended_emotion.tsv"
 # composed with: the input of their generated clips, and what sound-only search is scored against.
 INSTRUMENTAL = DEMO_DIR / "instrumental_emotion.tsv"
 FAULTS = DEMO_DIR / "mirror_faults.json"
+PLAYLISTS = DEMO_DIR / "playlists.json"  # fictional, Arena train.json form (make_playlists.py)
