@@ -89,7 +89,9 @@ def variant(points: list[StoredPoint], kind: str, weight: float = 0.0, with_lyri
 
 def engine_on(points: list[StoredPoint], path: Path, classifier) -> Recommender:
     store = catalog.connect(CommonSettings(qdrant_path=path))
-    store.ensure_schema({**catalog.VECTORS, **SOUND_VECTORS})
+    # every named vector the points carry (taste too, where playlists gave it)
+    store.ensure_schema({**catalog.VECTORS, **SOUND_VECTORS,
+                         **{name: len(v) for p in points for name, v in p.vectors.items()}})
     store.upsert_points(points)
     store.finish_bulk_load()
     return Recommender(classifier, store, Cache("redis://127.0.0.1:1/0"))
