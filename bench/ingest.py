@@ -1,6 +1,7 @@
 """Ingest throughput, side by side with the original project's way, and a 700k-song bulk load.
 
     python -m bench.ingest [--original-songs 8] [--catalog-size 700000]
+    python -m bench.ingest --sound      # 4. only: sound beside lyrics (needs the rendered demo sound)
 
 1. end to end: `moodtune ingest --demo` on the loopback mirror (crawl, clean, label, store), songs/s.
 2. labelling alone, on the demo catalog's lyrics:
@@ -12,6 +13,11 @@
 3. a synthetic catalog of N songs (default 700,000, the Kakao Arena catalog's size) upserted straight
    into the embedded catalog (Qdrant Edge) through the store interface, in batches of 1,000, then
    its index built: upserts/s and resident memory.
+4. sound (issue 14), `--sound`: end to end without sound (baseline) beside end to end with the demo's
+   277 clips as mels (ClassifyAudio per batch, fused vectors); and labelling alone, lyrics (272 songs)
+   beside mels (277 songs, in the message-sized chunks ingest sends). Render the clips first:
+   `python -m services.ingest.demo.sound.render` (the five songs without lyrics render on the first
+   `moodtune ingest --demo`).
 """
 
 from __future__ import annotations
@@ -46,15 +52,52 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def end_to_end() -> dict:
+def end_to_end(sound: str = "off") -> dict:
+    """`sound`: MOODTUNE_INGEST_DEMO_SOUND (off: lyrics only, as before issue 14; cached: the rendered clips)."""
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "MOODTUNE_QDRANT_PATH": f"{tmp}/qdrant", "MOODTUNE_REDIS_URL": "redis://127.0.0.1:1/0"}
+        env = {**os.environ, "MOODTUNE_QDRANT_PATH": f"{tmp}/qdrant", "MOODTUNE_REDIS_URL": "redis://127.0.0.1:1/0",
+               "MOODTUNE_INGEST_DEMO_SOUND": sound}
         env.pop("MOODTUNE_CLASSIFIER_ADDR", None)
         subprocess.run([str(Path(sys.executable).parent / "moodtune"), "ingest", "--demo", "--job-dir", f"{tmp}/job"],
                        env=env, check=True, capture_output=True)
         report = json.loads(Path(f"{tmp}/job/report.json").read_text())
     return {"songs_stored": report["stored"], "seconds": report["seconds"],
-            "songs_per_s": report["stored"] / report["seconds"]}
+            "songs_per_s": report["stored"] / report["seconds"], "signals": report.get("signals")}
+
+
+def label_mels() -> dict:
+    """The demo's mels through ClassifyAudio in-process, in the chunks ingest sends (pipelines._by_size)."""
+    from services.classifier.audio_core import AudioInput
+    from services.ingest.demo.sound.render import DEFAULT_OUT, cache_dir, sound_emotions
+    from services.ingest.pipelines import _by_size
+    from services.ingest.sound import MelDirectory
+
+    source = MelDirectory(cache_dir(DEFAULT_OUT) / "mels")
+    ids = [i for i in sorted(sound_emotions()) if source.has(i)]
+    classifier = LocalClassifier(ClassifierSettings())
+    classifier.classify_audio([AudioInput(mel=source.mel(ids[0]))])  # warm-up
+    started = time.perf_counter()
+    for i in range(0, len(ids), 32):  # a batch as ingest forms it: read, validate, classify
+        for chunk in _by_size([AudioInput(mel=source.mel(song_id)) for song_id in ids[i : i + 32]]):
+            classifier.classify_audio(chunk)
+    seconds = time.perf_counter() - started
+    return {"songs": len(ids), "seconds": seconds, "songs_per_s": len(ids) / seconds}
+
+
+def sound(songs: list[list[str]]) -> dict:
+    lyrics_only, with_sound = end_to_end("off"), end_to_end("cached")
+    lyrics, mels = label_ours(songs), label_mels()
+    print(f"end to end, lyrics only (baseline):  {lyrics_only['songs_stored']} songs in {lyrics_only['seconds']:.1f} s"
+          f" = {lyrics_only['songs_per_s']:.1f} songs/s")
+    print(f"end to end, lyrics + sound:          {with_sound['songs_stored']} songs in {with_sound['seconds']:.1f} s"
+          f" = {with_sound['songs_per_s']:.1f} songs/s ({with_sound['songs_per_s'] / lyrics_only['songs_per_s']:.2f}x);"
+          f" {with_sound['signals']}")
+    print(f"labelling alone, lyrics: {lyrics['songs_per_s']:.1f} songs/s; mels: {mels['songs_per_s']:.1f} songs/s "
+          f"({mels['songs_per_s'] / lyrics['songs_per_s']:.2f}x)")
+    path = save("ingest-sound", {"end_to_end_lyrics_only": lyrics_only, "end_to_end_with_sound": with_sound,
+                                 "label_lyrics": lyrics, "label_mels": mels})
+    print(f"saved {path}")
+    return {}
 
 
 def label_ours(songs: list[list[str]]) -> dict:
@@ -129,9 +172,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--original-songs", type=int, default=8)
     parser.add_argument("--catalog-size", type=int, default=700_000)
+    parser.add_argument("--sound", action="store_true", help="only part 4: sound beside lyrics")
     args = parser.parse_args(argv)
 
     songs = list(json.loads(LYRICS.read_text(encoding="utf-8")).values())
+    if args.sound:
+        sound(songs)
+        return
     e2e = end_to_end()
     print(f"end to end (crawl + label + store, demo mirror): {e2e['songs_stored']} songs in {e2e['seconds']:.1f} s"
           f" = {e2e['songs_per_s']:.1f} songs/s")

@@ -55,7 +55,7 @@ fi
 # An embedded store from an earlier version (qdrant-client local mode) is migrated into Qdrant Edge here.
 songs=$($py -m services.common.catalog.count) || { echo "run: the catalog cannot be opened (above: why)" >&2; exit 1; }
 if [ "$songs" = "0" ]; then
-  echo "run: the catalog is empty: ingesting the demo catalog (about a minute)"
+  echo "run: the catalog is empty: ingesting the demo catalog (about a minute; the first time a few more to render its sound, where fluidsynth is installed)"
   $mt ingest --demo
 fi
 

@@ -121,9 +121,16 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from services.common.catalog import CatalogUnavailable
     from services.ingest.demo import GENRES, SONG_META
     from services.ingest.demo.mirror import serve_mirror
+    from services.ingest.demo.sound.render import RenderError, demo_sound_source
     from services.ingest.run import run_ingest
-    from services.ingest.songlist import SongListError, load_song_list
+    from services.ingest.songlist import SongListError, load_song_list, parse_shard, shard_of
+    from services.ingest.sound import open_source
 
+    try:
+        shard = parse_shard(args.shard) if args.shard else None
+    except ValueError as exc:
+        print(f"moodtune: {exc}", file=sys.stderr)
+        return 2
     overrides = {}
     if args.base_url:
         overrides["ingest_base_url"] = args.base_url
@@ -131,6 +138,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         overrides["ingest_job_dir"] = args.job_dir
     elif args.demo:
         overrides["ingest_job_dir"] = ".moodtune/ingest-job-demo"
+    if shard and not args.job_dir:  # each shard resumes on its own
+        overrides["ingest_job_dir"] = f"{overrides.get('ingest_job_dir', IngestSettings().ingest_job_dir)}-shard-{shard[0]}-of-{shard[1]}"
     settings = IngestSettings(**overrides)
     if args.playlists:
         from services.cli_playlists import ingest_playlists
@@ -138,20 +147,25 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         # Its state lives in <job dir>/playlists, beside (never over) a crawl's ledger.
         return ingest_playlists(settings, args.playlists, fresh=args.fresh, like_weight=args.like_weight)
     try:
+        sound = open_source(args.mels, args.audio)
         if not args.demo:
-            return _ingest_exit(run_ingest(settings, load_song_list(args.songs, args.genres), fresh=args.fresh))
+            songs = shard_of(load_song_list(args.songs, args.genres), shard)
+            return _ingest_exit(run_ingest(settings, songs, fresh=args.fresh, sound=sound))
+        if sound is None:  # the demo's own generated clips, unless --mels/--audio says otherwise
+            sound = demo_sound_source(settings.ingest_demo_sound, settings.ingest_demo_sound_dir)
         with serve_mirror() as url:
             # The mirror is ours, on loopback: no need to be polite to it.
             demo = settings.model_copy(update={"ingest_base_url": url, "ingest_download_delay_s": 0.0,
                                                "ingest_autothrottle": False, "ingest_concurrency_per_domain": 8})
             print(f"moodtune: crawling the demo mirror at {url}", file=sys.stderr)
-            status = _ingest_exit(run_ingest(demo, load_song_list(SONG_META, GENRES), fresh=args.fresh))
+            songs = shard_of(load_song_list(SONG_META, GENRES), shard)
+            status = _ingest_exit(run_ingest(demo, songs, fresh=args.fresh, sound=sound))
         # The demo's fictional playlists: taste vectors and curated moods (services/ingest/demo/playlists.json).
         from services.cli_playlists import ingest_playlists
         from services.ingest.demo import PLAYLISTS
 
         return status or ingest_playlists(settings, [PLAYLISTS], fresh=args.fresh)
-    except (SongListError, CatalogUnavailable, FileNotFoundError) as exc:
+    except (SongListError, CatalogUnavailable, FileNotFoundError, RenderError, ValueError) as exc:
         print(f"moodtune: {exc}", file=sys.stderr)
         return 1
 
@@ -226,6 +240,49 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         else:
             _print_recommendation(request.text, result)
     return status
+
+
+def cmd_similar(args: argparse.Namespace) -> int:
+    """Songs that sound like SONG_ID (Recommender.SimilarSongs), in-process or through --server."""
+    from moodtune.v1 import recommender_pb2, recommender_pb2_grpc
+    from services.common.catalog import CatalogUnavailable
+    from services.common.grpc_client import channel
+    from services.recommender.client import similar_json
+    from services.recommender.engine import InvalidRequest, SongHasNoSound, SongNotFound
+    from services.recommender.service import similar_args_from_proto, similar_to_proto
+
+    request = recommender_pb2.SimilarSongsRequest(song_id=args.song_id, limit=args.limit,
+                                                  same_emotion=args.same_emotion)
+    try:
+        if args.server:
+            settings = RecommenderSettings()
+            stub = recommender_pb2_grpc.RecommenderStub(
+                channel(args.server, settings.grpc_max_message_bytes, tls_ca=settings.grpc_tls_ca))
+            answer = similar_json(stub.SimilarSongs(request, timeout=10))
+        else:
+            from services.recommender.server import build_engine
+
+            engine = build_engine(RecommenderSettings())
+            answer = similar_json(similar_to_proto(engine.similar(*similar_args_from_proto(request))))
+    except (InvalidRequest, SongNotFound, SongHasNoSound) as exc:
+        print(f"moodtune: {exc}", file=sys.stderr)
+        return 2
+    except grpc.RpcError as exc:
+        print(f"moodtune: recommender at {args.server}: {exc.code().name}: {exc.details()}", file=sys.stderr)
+        return 1 if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED) else 2
+    except CatalogUnavailable as exc:
+        print(f"moodtune: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(answer, ensure_ascii=False))
+        return 0
+    song = answer["song"]
+    print(f"「{song['title']} — {', '.join(song['artists'])}」처럼 들리는 노래")
+    for rank, pick in enumerate(answer["songs"], start=1):
+        other = pick["song"]
+        mark = " (연주곡)" if other["instrumental"] else ""
+        print(f"{rank:2d}. {other['title']}{mark} — {', '.join(other['artists'])} {pick['similarity']:.0%} · {pick['reason']}")
+    return 0
 
 
 def _read_audio(path: Path) -> bytes | None:
@@ -379,6 +436,11 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--base-url", help="the site to crawl (default MOODTUNE_INGEST_BASE_URL)")
     ingest.add_argument("--job-dir", type=Path, help="resume state; run again with the same dir to resume")
     ingest.add_argument("--fresh", action="store_true", help="forget the job dir's progress and crawl everything")
+    ingest.add_argument("--mels", type=Path, metavar="DIR",
+                        help="the songs' sound as Kakao Arena mels: DIR/{id // 1000}/{id}.npy")
+    ingest.add_argument("--audio", type=Path, metavar="DIR", help="the songs' sound as audio files DIR/{id}.{flac,mp3,...}")
+    ingest.add_argument("--shard", metavar="I/N",
+                        help="only the songs with id %% N == I (0 <= I < N); its own job dir, resumable")
     ingest.set_defaults(func=cmd_ingest)
 
     rec = commands.add_parser("recommend", help="songs for how you feel")
@@ -393,6 +455,14 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--json", action="store_true", help="one JSON object per input line")
     rec.add_argument("--server", metavar="HOST:PORT", help="ask a running recommender instead of in-process")
     rec.set_defaults(func=cmd_recommend)
+
+    similar = commands.add_parser("similar", help="songs that sound like a song of the catalog")
+    similar.add_argument("song_id", type=int, metavar="SONG_ID", help="the catalog's song id")
+    similar.add_argument("--limit", type=int, default=5, help="how many songs (1-50)")
+    similar.add_argument("--same-emotion", action="store_true", help="only songs with the song's top emotion")
+    similar.add_argument("--json", action="store_true", help="the answer as one JSON object")
+    similar.add_argument("--server", metavar="HOST:PORT", help="ask a running recommender instead of in-process")
+    similar.set_defaults(func=cmd_similar)
 
     transcribe = commands.add_parser("transcribe", help="the Korean text of a recording, as JSON")
     transcribe.add_argument("file", type=Path, metavar="FILE", help="webm, ogg, m4a, wav, mp3, flac; at most 30 s")

@@ -16,6 +16,9 @@ from tests.support.processes import classifier_service, speech_service
 from tests.support.tiny_model import build_tiny_artifact
 
 MOODTUNE = str(Path(sys.executable).parent / "moodtune")
+# Rendering all 277 demo clips takes minutes: `moodtune ingest --demo` runs without sound in tests
+# unless a test points it at a rendered subset (tests/support/demo_sound.py), as `demo_catalog` does.
+os.environ.setdefault("MOODTUNE_INGEST_DEMO_SOUND", "off")
 
 
 @pytest.fixture(scope="session")
@@ -33,19 +36,24 @@ def shipped_classifier(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def demo_catalog(tmp_path_factory, shipped_classifier):
-    """The demo catalog crawled from its mirror once per session (no Redis), labelled by the service.
+    """The demo catalog crawled from its mirror once per session (no Redis), labelled by the service,
+    with the generated sound of a subset (`tests.support.demo_sound.SUBSET`: 24 songs with lyrics and
+    the 5 without).
 
     Tests that open the store themselves use `copy_of_demo_store`: the embedded Qdrant allows one
     process at a time.
     """
+    from tests.support.demo_sound import render_subset, sound_env
+
     tmp = tmp_path_factory.mktemp("demo-catalog")
+    sound = sound_env(render_subset(tmp / "demo-sound"))
     env = {**os.environ, "MOODTUNE_CLASSIFIER_ADDR": shipped_classifier.address,
-           "MOODTUNE_QDRANT_PATH": str(tmp / "qdrant"), "MOODTUNE_REDIS_URL": "redis://127.0.0.1:1/0"}
+           "MOODTUNE_QDRANT_PATH": str(tmp / "qdrant"), "MOODTUNE_REDIS_URL": "redis://127.0.0.1:1/0", **sound}
     run = subprocess.run([MOODTUNE, "ingest", "--demo", "--job-dir", str(tmp / "job")], env=env,
                          capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
-    return {"qdrant": tmp / "qdrant", "job": tmp / "job", "run": run,
-            "report": json.loads((tmp / "job" / "report.json").read_text())}
+    return {"qdrant": tmp / "qdrant", "job": tmp / "job", "run": run, "sound_env": sound,
+            "sound_dir": tmp / "demo-sound", "report": json.loads((tmp / "job" / "report.json").read_text())}
 
 
 @pytest.fixture

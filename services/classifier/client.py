@@ -24,6 +24,7 @@ SERVICE_NAME = classifier_pb2.DESCRIPTOR.services_by_name["EmotionClassifier"].f
 
 class Classifier(Protocol):
     model_version: str
+    audio_model_version: str  # "" until a classify_audio call has answered
 
     def classify(self, texts: list[str], kind: TextKind = TextKind.UTTERANCE) -> list[Classification]: ...
 
@@ -53,6 +54,7 @@ class LocalClassifier:
             self.settings.classifier_max_lyrics_chars,
         )
         self._audio_model = None
+        self.audio_model_version = ""  # the audio model's version, known after the first classify_audio
 
     def classify(self, texts: list[str], kind: TextKind = TextKind.UTTERANCE) -> list[Classification]:
         self.limits.check(texts, kind)
@@ -76,6 +78,7 @@ class LocalClassifier:
         mels = [limits.mel_of(i, item) for i, item in enumerate(items)]
         size = self.settings.classifier_max_audio_batch
         outputs = [self._audio_model.predict(mels[i : i + size]) for i in range(0, len(mels), size)]
+        self.audio_model_version = self._audio_model.card.version
         return assemble_audio(np.concatenate([o[0] for o in outputs]), np.concatenate([o[1] for o in outputs]), mels)
 
     def close(self) -> None:
@@ -92,6 +95,7 @@ class RemoteClassifier:
         self.channel = channel(address, max_message_bytes, retry_service=SERVICE_NAME, tls_ca=tls_ca)
         self.stub = classifier_pb2_grpc.EmotionClassifierStub(self.channel)
         self._model_version = ""
+        self.audio_model_version = ""  # from the last ClassifyAudio answer
 
     @property
     def model_version(self) -> str:
@@ -117,6 +121,7 @@ class RemoteClassifier:
         response = self.stub.ClassifyAudio(
             classifier_pb2.ClassifyAudioRequest(items=[item_to_proto(item) for item in items]), timeout=self.timeout_s
         )
+        self.audio_model_version = response.model_version
         return [AudioClassification(scores_from_proto(r.scores), embedding=tuple(r.embedding), frames=r.frames)
                 for r in response.results]
 

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from services.common.fusion import DEFAULT_AUDIO_WEIGHT
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "moodtune-ko-e5-small"
 DEFAULT_AUDIO_MODEL_DIR = REPO_ROOT / "models" / "moodtune-audio-cnn-demo"
@@ -139,6 +141,13 @@ class IngestSettings(CommonSettings):
 
     _lists = field_validator("ingest_skip_genres", "ingest_skip_titles", mode="before")(_split_commas)
 
+    # --- sound (issue 14) ---
+    fusion_audio_weight: float = Field(
+        DEFAULT_AUDIO_WEIGHT, ge=0, le=1, description="share of the sound in a song's fused emotion (lyrics get the rest)")
+    ingest_demo_sound: Literal["render", "cached", "off"] = Field(
+        "render", description="--demo: render the clips the cache lacks, use only cached ones, or no sound")
+    ingest_demo_sound_dir: Path = Field(Path(".moodtune/demo-sound"), description="--demo: the clips' render cache")
+
 
 class SpeechSettings(CommonSettings):
     """The Speech service (env MOODTUNE_SPEECH_*)."""
@@ -194,3 +203,7 @@ class GatewaySettings(CommonSettings):
     )
 
     _origins = field_validator("gateway_cors_origins", mode="before")(_split_commas)
+    # sound (issue 14): where GET /v1/songs/{id}/preview finds {id}.flac (the demo's render cache;
+    # composer version 2, services/ingest/demo/sound/render.py)
+    gateway_preview_dir: Path = Field(Path(".moodtune/demo-sound/v2/audio"),
+                                      description="the clips the page may play, {song id}.flac")

@@ -5,6 +5,7 @@ POST /v1/recommend/speech   the same for a spoken sentence (a recording); the an
 POST /v1/feedback    liked / disliked / skipped
 POST /v1/classify    the six emotions of a sentence
 GET  /v1/songs/{id}  one song
+GET  /v1/songs/{id}/similar   songs that sound like it      GET /v1/songs/{id}/preview   its clip (Range)
 GET  /healthz        the process is up          GET /readyz   the recommender answers
 GET  /metrics        Prometheus                 GET /docs     the OpenAPI docs (served locally)
 GET  /               the web page
@@ -37,7 +38,7 @@ from services.gateway import schemas
 from services.gateway.guards import BodyLimit, RateLimit, SecurityHeaders
 from services.gateway.recording import BadRecording, openapi_request_body, read_recording
 from services.gateway.upstream import HTTP_STATUS, SPEECH_STATUS, Upstream
-from services.recommender.client import emotions_json, response_json, song_json
+from services.recommender.client import emotions_json, response_json, similar_json, song_json
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
@@ -61,6 +62,7 @@ class UpstreamError(Exception):
 _ERRORS = {
     400: "malformed body (e.g. a multipart body without its closing boundary)",
     404: "no such song",
+    409: "the song has no sound (songs that sound like it need its sound)",
     413: "body over the limit (code body_too_large), or a recording over 30 s or its byte limit (audio_too_large)",
     415: "not a recording: the Content-Type (unsupported_media_type) or the bytes (unsupported_audio)",
     422: "invalid request (invalid_request, with `detail`); for a recording also no speech heard (no_speech)",
@@ -199,6 +201,27 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPIOffline:
     @app.get("/v1/songs/{song_id}", response_model=schemas.SongOut, responses=errors(404, 422, *API))
     async def song(song_id: Annotated[int, PathParam(ge=1, le=schemas.MAX_SONG_ID)]):
         return song_json(await call("GetSong", recommender_pb2.GetSongRequest(song_id=song_id)))
+
+    # --- sound (issue 14) ---
+    @app.get("/v1/songs/{song_id}/similar", response_model=schemas.SimilarOut, responses=errors(404, 409, 422, *API))
+    async def similar(song_id: Annotated[int, PathParam(ge=1, le=schemas.MAX_SONG_ID)],
+                      options: Annotated[schemas.SimilarOptions, Query()]):
+        """Songs that sound like this one. 404: unknown song; 409: it has no sound; 422: a bad option."""
+        o = options
+        request = recommender_pb2.SimilarSongsRequest(
+            song_id=song_id, limit=o.limit, same_emotion=o.same_emotion,
+            filter=recommender_pb2.RecommendFilter(genres=o.genres, year_from=o.year_from or 0, year_to=o.year_to or 0))
+        return similar_json(await call("SimilarSongs", request))
+
+    @app.get("/v1/songs/{song_id}/preview", response_class=FileResponse, responses={
+        200: {"description": "the song's clip (FLAC)", "content": {"audio/flac": {}}},
+        206: {"description": "the part a Range header asked for", "content": {"audio/flac": {}}},
+        **errors(404, 422, 429)})
+    async def preview(song_id: Annotated[int, PathParam(ge=1, le=schemas.MAX_SONG_ID)]):
+        clip = Path(settings.gateway_preview_dir) / f"{song_id}.flac"
+        if not clip.is_file():
+            return error(404, "not_found", f"song {song_id} has no preview")
+        return FileResponse(clip, media_type="audio/flac")
 
     @app.get("/healthz", response_model=schemas.StatusOut)
     async def healthz():

@@ -86,6 +86,17 @@ class SpeechOptions(Strict):
     exclude_song_ids: list[SongId] = Field(default_factory=list, max_length=1000)
 
 
+class SimilarOptions(Strict):
+    """GET /v1/songs/{id}/similar's query parameters. When both years are given, year_from must not
+    be after year_to (422 otherwise, from the recommender)."""
+
+    limit: int = Field(5, ge=1, le=50)
+    same_emotion: bool = Field(False, description="only songs whose top emotion is the song's own")
+    genres: list[str] = Field(default_factory=list, max_length=50, description="genre codes, e.g. GN0100")
+    year_from: int | None = Field(None, ge=1900, le=2100)
+    year_to: int | None = Field(None, ge=1900, le=2100)
+
+
 class FeedbackBody(Strict):
     user_id: str = Field(..., min_length=1, max_length=128)
     song_id: SongId
@@ -113,6 +124,11 @@ class SongOut(BaseModel):
     emotions: Emotions
     highlight: str
     source_url: str
+    # sound (issue 14)
+    signals: list[Literal["lyrics", "sound"]] = Field(default_factory=list, description="the signals the song has")
+    instrumental: bool = Field(False, description="in the catalog on its sound alone")
+    preview: bool = Field(False, description="GET /v1/songs/{song_id}/preview plays a clip of it")
+    audio_model_version: str = ""
 
 
 class RecommendationOut(BaseModel):
@@ -130,6 +146,15 @@ class RecommendOut(BaseModel):
     model_version: str
     catalog_version: str
     cached: bool
+
+
+class SimilarOut(BaseModel):
+    """Songs that sound like `song`, best first, never `song` itself."""
+
+    song: SongOut
+    songs: list[RecommendationOut]
+    audio_model_version: str
+    catalog_version: str
 
 
 class TranscriptOut(BaseModel):

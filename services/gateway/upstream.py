@@ -15,6 +15,7 @@ from services.common.grpc_client import aio_channel
 HTTP_STATUS = {
     grpc.StatusCode.INVALID_ARGUMENT: (422, "invalid_request"),
     grpc.StatusCode.NOT_FOUND: (404, "not_found"),
+    grpc.StatusCode.FAILED_PRECONDITION: (409, "failed_precondition"),  # e.g. SimilarSongs for a song without sound
     grpc.StatusCode.DEADLINE_EXCEEDED: (504, "upstream_timeout"),
     grpc.StatusCode.UNAVAILABLE: (503, "unavailable"),
     grpc.StatusCode.RESOURCE_EXHAUSTED: (429, "too_many_requests"),

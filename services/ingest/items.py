@@ -23,3 +23,10 @@ class SongItem:
     label: str = ""
     highlight: str = ""
     model_version: str = ""
+    # Sound (issue 14). lyrics_ignored: the skip rule that keeps lyrics out (the song enters on its sound).
+    lyrics_ignored: str = ""
+    has_sound: bool = False  # the sound source holds a file for it (checked before crawling)
+    # Set by SoundPipeline when the sound was usable:
+    audio_probabilities: list[float] = field(default_factory=list)
+    audio_embedding: list[float] = field(default_factory=list)
+    audio_model_version: str = ""

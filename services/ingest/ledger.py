@@ -25,6 +25,8 @@ class Ledger:
     outcomes: Counter = field(default_factory=Counter)  # (outcome, reason) -> songs, this run
     previous: dict[int, str] = field(default_factory=dict)  # song id -> outcome of an earlier run
     labelled: int = 0
+    signals: Counter = field(default_factory=Counter)  # stored songs by signal: lyrics, sound, both
+    sound_failures: Counter = field(default_factory=Counter)  # reason -> songs whose sound was unusable
 
     def __post_init__(self):
         self.job_dir = Path(self.job_dir)
@@ -51,6 +53,18 @@ class Ledger:
             self._file.flush()
             os.fsync(self._file.fileno())
 
+    def count_signals(self, stored: list[dict]) -> None:
+        """`stored`: each stored song's `signals` (lyrics and/or sound)."""
+        with self._lock:
+            for signals in stored:
+                self.signals["with lyrics"] += "lyrics" in signals
+                self.signals["with sound"] += "sound" in signals
+                self.signals["with both"] += len(signals) == 2
+
+    def sound_failed(self, reason: str) -> None:
+        with self._lock:
+            self.sound_failures[reason] += 1
+
     def count(self, outcome: str) -> int:
         return sum(n for (o, _), n in self.outcomes.items() if o == outcome)
 
@@ -65,6 +79,10 @@ class Ledger:
             "skipped": by_reason(SKIPPED),
             "failed": by_reason(FAILED),
             "unaccounted": self.seen - resumed - sum(self.outcomes.values()),
+            # Sound (issue 14): stored songs per signal; "neither" = skipped for want of lyrics and sound.
+            "signals": {**{k: self.signals[k] for k in ("with lyrics", "with sound", "with both")},
+                        "neither": self.count(SKIPPED)},
+            "sound_failed": dict(sorted(self.sound_failures.items())),
         }
 
     def close(self) -> None:
@@ -80,6 +98,11 @@ def format_report(report: dict) -> str:
 
     line = (f"seen {report['seen']} · stored {report['stored']} · labelled {report['labelled']} · "
             f"{part('skipped')} · {part('failed')}")
+    if "signals" in report:
+        signals = report["signals"]
+        line += " · " + ", ".join(f"{name} {n}" for name, n in signals.items())
+        if report["sound_failed"]:
+            line += " · sound unusable " + ", ".join(f"{r} {n}" for r, n in report["sound_failed"].items())
     if report["already_done"]:
         line += f" · already done in an earlier run {report['already_done']}"
     if report["unaccounted"]:

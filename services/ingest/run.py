@@ -14,9 +14,11 @@ from scrapy.crawler import CrawlerProcess
 
 from services.classifier.client import connect as connect_classifier
 from services.common import catalog, catalog_version
+from services.common.catalog.schema import SOUND_VECTORS
 from services.common.settings import ClassifierSettings, IngestSettings
 from services.ingest.ledger import Ledger, format_report
 from services.ingest.songlist import SkipRules, SongEntry
+from services.ingest.sound import SoundSource
 from services.ingest.spider import MelonSpider
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,7 @@ def scrapy_settings(s: IngestSettings) -> dict:
         "ITEM_PIPELINES": {
             "services.ingest.pipelines.CleanPipeline": 100,
             "services.ingest.pipelines.LabelPipeline": 200,
+            "services.ingest.pipelines.SoundPipeline": 250,
             "services.ingest.pipelines.StorePipeline": 300,
         },
         "EXTENSIONS": {"services.ingest.progress.Progress": 500},
@@ -56,6 +59,7 @@ def scrapy_settings(s: IngestSettings) -> dict:
         "MOODTUNE_BATCH_DELAY": s.ingest_batch_delay_s,
         "MOODTUNE_CLASSIFIER_ATTEMPTS": s.ingest_classifier_attempts,
         "MOODTUNE_BACKOFF_S": s.ingest_backoff_s,
+        "MOODTUNE_FUSION_AUDIO_WEIGHT": s.fusion_audio_weight,
     }
 
 
@@ -74,8 +78,10 @@ class IngestResult:
 
 
 def run_ingest(settings: IngestSettings, songs: list[SongEntry], *, fresh: bool = False,
-               scrapy_overrides: dict | None = None) -> IngestResult:
-    """Crawls the songs, labels and stores them; one crawl per process (Twisted's reactor runs once)."""
+               scrapy_overrides: dict | None = None, sound: SoundSource | None = None) -> IngestResult:
+    """Crawls the songs, labels and stores them; one crawl per process (Twisted's reactor runs once).
+
+    `sound`: where the songs' sound is (mels or audio files); None = lyrics only."""
     started = time.time()
     store = catalog.connect(settings)
     if not fresh and store.count() == 0 and (Path(settings.ingest_job_dir) / "outcomes.jsonl").exists():
@@ -87,7 +93,8 @@ def run_ingest(settings: IngestSettings, songs: list[SongEntry], *, fresh: bool 
     ledger = Ledger(settings.ingest_job_dir)
     classifier_settings = ClassifierSettings(**settings.model_dump(include=set(ClassifierSettings.model_fields)))
     classifier = connect_classifier(classifier_settings)
-    store.ensure_schema(shards=settings.qdrant_shards, replication_factor=settings.qdrant_replication_factor)
+    store.ensure_schema(vectors={**catalog.VECTORS, **SOUND_VECTORS}, shards=settings.qdrant_shards,
+                        replication_factor=settings.qdrant_replication_factor)
 
     process = CrawlerProcess({**scrapy_settings(settings), **(scrapy_overrides or {})}, install_root_handler=False)
     for name in ("scrapy", "twisted", "filelock"):  # our progress line and report say what matters
@@ -95,7 +102,7 @@ def run_ingest(settings: IngestSettings, songs: list[SongEntry], *, fresh: bool 
     process.crawl(
         MelonSpider, songs=songs, base_url=settings.ingest_base_url, ledger=ledger,
         skip=SkipRules(set(settings.ingest_skip_genres), settings.ingest_skip_titles),
-        classifier=classifier, store=store,
+        classifier=classifier, store=store, sound=sound,
     )
     process.start()
 

@@ -107,3 +107,22 @@ class SkipRules:
         if any(p.search(entry.title) for p in self._titles):
             return "instrumental or spoken title"
         return None
+
+
+def parse_shard(spec: str) -> tuple[int, int]:
+    """`I/N` (0 <= I < N), as `--shard` and a Kubernetes Indexed Job's completion index give it."""
+    try:
+        index, count = (int(part) for part in spec.split("/"))
+    except ValueError:
+        raise ValueError(f"--shard {spec!r}: expected I/N, e.g. 0/4") from None
+    if not 0 <= index < count:
+        raise ValueError(f"--shard {spec!r}: I must be within 0..N-1")
+    return index, count
+
+
+def shard_of(entries: list[SongEntry], shard: tuple[int, int] | None) -> list[SongEntry]:
+    """The songs of one shard, by song id modulo N: shards never overlap and together cover the list."""
+    if shard is None:
+        return entries
+    index, count = shard
+    return [e for e in entries if e.song_id % count == index]

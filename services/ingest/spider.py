@@ -24,7 +24,7 @@ class MelonSpider(scrapy.Spider):
     name = "melon"
 
     def __init__(self, songs: list[SongEntry], base_url: str, ledger: Ledger, skip: SkipRules,
-                 classifier, store, **kwargs):
+                 classifier, store, sound=None, **kwargs):
         super().__init__(**kwargs)
         self.songs = songs
         self.base_url = base_url.rstrip("/")
@@ -33,6 +33,10 @@ class MelonSpider(scrapy.Spider):
         # The crawl's resources, used by the pipelines.
         self.classifier = classifier
         self.store = store
+        self.sound = sound  # services.ingest.sound.SoundSource, or None: lyrics only
+
+    def has_sound(self, song_id: int) -> bool:
+        return self.sound is not None and self.sound.has(song_id)
 
     async def start(self):
         by_album: dict[int, list[SongEntry]] = defaultdict(list)
@@ -40,7 +44,8 @@ class MelonSpider(scrapy.Spider):
         for entry in self.songs:
             if self.ledger.done_before(entry.song_id):
                 continue
-            if reason := self.skip.reason(entry):
+            reason = self.skip.reason(entry)
+            if reason and not self.has_sound(entry.song_id):
                 self.ledger.record([entry.song_id], SKIPPED, reason)
             elif entry.melon_song_id is not None:
                 yield self.song_request(entry, entry.melon_song_id)
@@ -77,9 +82,12 @@ class MelonSpider(scrapy.Spider):
             self.logger.warning("malformed song page %s: %s", response.url, exc)
             self.ledger.record([entry.song_id], FAILED, "malformed page")
             return
-        if page.lyric_lines is None:
+        has_sound = self.has_sound(entry.song_id)
+        if page.lyric_lines is None and not has_sound:
             self.ledger.record([entry.song_id], SKIPPED, "no lyrics")
             return
+        # A skip rule (instrumental genre or title) keeps the lyrics out; the sound still counts.
+        ignored = self.skip.reason(entry) or ""
         genres = list(entry.genres) or [Genre("", name) for name in page.genre_names]
         yield SongItem(
             song_id=entry.song_id,
@@ -90,7 +98,9 @@ class MelonSpider(scrapy.Spider):
             genres=genres,
             issue_year=release_year(page.released, entry.issue_date),
             source_url=response.url,
-            lyric_lines=page.lyric_lines,
+            lyric_lines=[] if ignored else (page.lyric_lines or []),
+            lyrics_ignored=ignored,
+            has_sound=has_sound,
         )
 
     def failed(self, failure):

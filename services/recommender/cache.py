@@ -5,6 +5,9 @@ mt:v1:pool:<catalog version>:<sha1 of the request>         the candidate songs Q
 mt:v1:user:<user>:liked    hash  song id -> its emotion vector (pulls the query towards it)
 mt:v1:user:<user>:dislikes hash  song id -> its emotion vector (pushes the query away; never served)
 mt:v1:user:<user>:skipped  set   song ids (recorded; not used in ranking yet)
+mt:v1:user:<user>:liked-audio:<audio model version>     hash  song id -> its `audio` embedding (issue 14)
+mt:v1:user:<user>:dislikes-audio:<audio model version>  hash  the same for dislikes; an embedding is only
+                           comparable with those of the same audio model, hence the version in the key
 mt:v1:user:<user>:recent   list  song ids served lately (newest first)
 <user> is the first 24 hex digits of the user id's sha1: no user id is stored in clear.
 (Before this layout dislikes were a set `:disliked` without vectors; such keys are ignored.)
@@ -162,10 +165,20 @@ class Cache:
         vectors = lambda stored: {int(k): json.loads(v) for k, v in stored.items()}  # noqa: E731
         return vectors(liked), vectors(disliked), [int(s) for s in recent]
 
-    def record_feedback(self, user_id: str, song_id: int, kind: str, vector: list[float]) -> None:
-        """liked / disliked / skipped. Raises FeedbackStoreUnavailable: feedback is never dropped silently."""
+    def record_feedback(self, user_id: str, song_id: int, kind: str, vector: list[float],
+                        audio: list[float] | None = None, audio_version: str = "") -> None:
+        """liked / disliked / skipped. Raises FeedbackStoreUnavailable: feedback is never dropped silently.
+
+        `audio`: the song's sound embedding (songs with sound), kept under its audio model's version."""
         liked, disliked, skipped = (self._user(user_id, p) for p in ("liked", "dislikes", "skipped"))
+        keys = [liked, disliked, skipped]
         pipe = self.client.pipeline(transaction=True)
+        if audio and audio_version and kind != "skipped":
+            liked_audio, disliked_audio = self._audio_keys(user_id, audio_version)
+            keys += [liked_audio, disliked_audio]
+            into, out_of = (liked_audio, disliked_audio) if kind == "liked" else (disliked_audio, liked_audio)
+            pipe.hset(into, str(song_id), json.dumps(audio))
+            pipe.hdel(out_of, str(song_id))
         if kind == "liked":
             pipe.hset(liked, str(song_id), json.dumps(vector))
             pipe.hdel(disliked, str(song_id))
@@ -174,13 +187,28 @@ class Cache:
             pipe.hdel(liked, str(song_id))
         else:
             pipe.sadd(skipped, song_id)
-        for key in (liked, disliked, skipped):
+        for key in keys:
             pipe.expire(key, self.user_ttl_s)
         try:
             pipe.execute()
         except redis.RedisError as exc:
             REDIS_ERRORS.inc()
             raise FeedbackStoreUnavailable(f"the feedback store (Redis) is unavailable: {exc}") from exc
+
+    def _audio_keys(self, user_id: str, audio_version: str) -> tuple[str, str]:
+        return (self._user(user_id, f"liked-audio:{audio_version}"),
+                self._user(user_id, f"dislikes-audio:{audio_version}"))
+
+    def user_audio(self, user_id: str, audio_version: str) -> tuple[list[list[float]], list[list[float]]]:
+        """(liked, disliked) sound embeddings made by this audio model; empty when Redis is down."""
+        def read():
+            pipe = self.client.pipeline()
+            for key in self._audio_keys(user_id, audio_version):
+                pipe.hvals(key)
+            return pipe.execute()
+
+        liked, disliked = self._try(read, ([], []))
+        return [json.loads(v) for v in liked], [json.loads(v) for v in disliked]
 
     def add_recent(self, user_id: str, song_ids: list[int]) -> None:
         key = self._user(user_id, "recent")

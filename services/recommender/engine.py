@@ -5,6 +5,7 @@ The gRPC servicer and `moodtune recommend` both drive this class.
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 from dataclasses import asdict, dataclass, field, replace
@@ -16,6 +17,7 @@ from prometheus_client import Counter
 
 from services.classifier.client import Classifier
 from services.common.catalog import CatalogStore, CatalogUnavailable, Genre, SearchFilter, Song
+from services.common.catalog.schema import AUDIO_VECTOR
 from services.common.labels import EMOTIONS, INDEX
 from services.recommender import ranking, taste
 from services.recommender.cache import Cache, normalise_text
@@ -47,6 +49,10 @@ class UpstreamTimeout(RuntimeError):
 
 class SongNotFound(LookupError):
     pass
+
+
+class SongHasNoSound(LookupError):
+    """SimilarSongs for a song the catalog holds no sound for (FAILED_PRECONDITION)."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +131,14 @@ def _song_from_json(raw: dict) -> Song:
     raw = dict(raw)
     raw["genres"] = [Genre(**g) for g in raw["genres"]]
     return Song(**raw)
+
+
+@dataclass
+class SimilarResult:
+    song: Song
+    songs: list[Chosen]
+    audio_model_version: str
+    catalog_version: str
 
 
 @dataclass
@@ -245,12 +259,13 @@ class Recommender:
         by_id = {s.song_id: s for pool in pools for s in pool}
         boost = self._taste(liked, by_id)
         candidates = [[ranking.Candidate(s.song_id, np.asarray(s.probabilities), tuple(s.artists),
-                                         boost.get(s.song_id, 0.0)) for s in pool]
+                                         boost.get(s.song_id, 0.0), s.signals) for s in pool]
                       for pool in pools]
         if request.mode == MATCH:
             query = ranking.personal_query(current, list(map(np.asarray, liked.values())),
                                            list(map(np.asarray, disliked.values())))
-            picks = ranking.match(query, candidates[0], request.limit)
+            bonus = self._sound_bonus(request.user_id, pools[0]) if request.user_id else None
+            picks = ranking.match(query, candidates[0], request.limit, bonus)
         else:
             picks = ranking.regulate(current, INDEX[request.target], candidates, request.limit)
         if request.user_id:
@@ -278,5 +293,70 @@ class Recommender:
             raise InvalidRequest("user_id must be 1 to 128 characters")
         if kind not in FEEDBACK_KINDS:
             raise InvalidRequest(f"feedback must be one of {', '.join(FEEDBACK_KINDS)}, not {kind!r}")
-        song = self.song(song_id)  # NOT_FOUND for songs that do not exist
-        self.cache.record_feedback(user_id, song_id, kind, song.probabilities)
+        points = self._points([song_id])
+        if not points:
+            raise SongNotFound(f"song {song_id} is not in the catalog")
+        song = Song.from_point(points[0])
+        # Songs with sound are also remembered by their sound (issue 14): under the audio model's version.
+        self.cache.record_feedback(user_id, song_id, kind, song.probabilities,
+                                   points[0].vectors.get(AUDIO_VECTOR), song.audio_model_version)
+
+    # --- sound (issue 14) ------------------------------------------------------------------------
+
+    def _points(self, ids: list[int]):
+        try:
+            return self.catalog.retrieve_points(ids)
+        except CatalogUnavailable:
+            raise
+        except Exception as exc:
+            raise CatalogUnavailable(f"the catalog (Qdrant) is unavailable: {exc}") from exc
+
+    def _sound_bonus(self, user_id: str, pool: list[Song]) -> np.ndarray | None:
+        """Each candidate's pull in the `audio` space from the user's liked and disliked songs, or None
+        when the user has no feedback on songs with sound (ranking.sound_bonus has the weights)."""
+        versions = collections.Counter(s.audio_model_version for s in pool if s.audio_model_version)
+        if not versions:
+            return None
+        version = versions.most_common(1)[0][0]
+        liked, disliked = self.cache.user_audio(user_id, version)
+        if not liked and not disliked:
+            return None
+        heard = {p.id: p.vectors[AUDIO_VECTOR] for p in self._points(
+            [s.song_id for s in pool if s.audio_model_version == version]) if p.vectors.get(AUDIO_VECTOR)}
+        return ranking.sound_bonus([heard.get(s.song_id) for s in pool], liked, disliked)
+
+    def similar(self, song_id: int, limit: int = 5, filter: Filter = Filter(), same_emotion: bool = False) -> SimilarResult:
+        """Songs that sound like `song_id`: nearest by `audio`, MMR re-ranked for artist variety."""
+        if not 1 <= limit <= MAX_LIMIT:
+            raise InvalidRequest(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
+        if len(filter.genres) > 50 or len(filter.exclude) > 1000:
+            raise InvalidRequest("filter is too large (at most 50 genres and 1,000 excluded songs)")
+        if filter.year_from and filter.year_to and filter.year_from > filter.year_to:
+            raise InvalidRequest(f"year_from {filter.year_from} is after year_to {filter.year_to}")
+        points = self._points([song_id])
+        if not points:
+            raise SongNotFound(f"song {song_id} is not in the catalog")
+        song = Song.from_point(points[0])
+        query = points[0].vectors.get(AUDIO_VECTOR)
+        if not query:
+            raise SongHasNoSound(f"song {song_id} has no sound in the catalog, so nothing can sound like it")
+        version = self.cache.known_catalog_version() or "0"
+        qfilter = replace(filter.search_filter({song_id}), labels=(song.label,) if same_emotion else ())
+        # The pool depends on the audio model that made the embeddings: its version is in the key.
+        key = json.dumps(["similar", song_id, song.audio_model_version, limit, same_emotion, sorted(filter.genres),
+                          filter.year_from, filter.year_to, sorted(filter.exclude)])
+        pool = self.cache.get_pool(version, key)
+        if pool is None:
+            QDRANT_QUERIES.inc()
+            (hits,) = self.catalog.search([query], max(self.pool_size // 2, limit * 4), qfilter, using=AUDIO_VECTOR)
+            pool = [{"song": _song_to_json(h.song), "audio": h.vectors[AUDIO_VECTOR]}
+                    for h in hits if h.vectors.get(AUDIO_VECTOR)]
+            self.cache.set_pool(version, key, pool)
+        songs = {p["song"]["song_id"]: _song_from_json(p["song"]) for p in pool}
+        candidates = [ranking.Candidate(p["song"]["song_id"], np.asarray(p["audio"]), tuple(p["song"]["artists"]))
+                      for p in pool]
+        chosen = []
+        for similar_id, cosine in ranking.similar(np.asarray(query), candidates, limit, tuple(song.artists)):
+            other = songs[similar_id]
+            chosen.append(Chosen(other, cosine, ranking.similar_reason(song.label, other.label), other.label))
+        return SimilarResult(song, chosen, song.audio_model_version, version)

@@ -13,8 +13,8 @@ from services.common.scores import scores_to_proto
 from services.common.speech import SpeechRefused, SpeechUnavailable, abort_refused
 from services.recommender.cache import FeedbackStoreUnavailable
 from services.recommender.engine import (
-    MATCH, REGULATE, ClassifierUnavailable, Filter, InvalidRequest, Recommender, Request, Result, SongNotFound,
-    UpstreamTimeout,
+    MATCH, REGULATE, ClassifierUnavailable, Filter, InvalidRequest, Recommender, Request, Result, SimilarResult,
+    SongHasNoSound, SongNotFound, UpstreamTimeout,
 )
 
 _MODES = {recommender_pb2.MODE_UNSPECIFIED: MATCH, recommender_pb2.MODE_MATCH: MATCH,
@@ -25,6 +25,7 @@ _FEEDBACK = {recommender_pb2.FEEDBACK_LIKED: "liked", recommender_pb2.FEEDBACK_D
 _STATUS = [
     (InvalidRequest, grpc.StatusCode.INVALID_ARGUMENT),
     (SongNotFound, grpc.StatusCode.NOT_FOUND),
+    (SongHasNoSound, grpc.StatusCode.FAILED_PRECONDITION),
     (UpstreamTimeout, grpc.StatusCode.DEADLINE_EXCEEDED),
     (ClassifierUnavailable, grpc.StatusCode.UNAVAILABLE),
     (CatalogUnavailable, grpc.StatusCode.UNAVAILABLE),
@@ -38,20 +39,33 @@ def song_to_proto(song: Song) -> recommender_pb2.Song:
         year=song.issue_year or 0, genres=[recommender_pb2.Genre(code=g.code, name=g.name) for g in song.genres],
         emotions=scores_to_proto(song.probabilities), highlight=song.highlight,
         melon_song_id=song.melon_song_id or 0, source_url=song.source_url,
+        signals=sorted(song.signals), audio_model_version=song.audio_model_version,
+        instrumental=song.instrumental, preview=song.preview,
     )
+
+
+def _pick_to_proto(c) -> recommender_pb2.Recommendation:
+    return recommender_pb2.Recommendation(
+        song=song_to_proto(c.song), similarity=c.similarity, reason=c.reason, matched=to_proto_enum(INDEX[c.matched]),
+        aim=scores_to_proto(c.aim) if c.aim is not None else None)
+
+
+def similar_to_proto(result: SimilarResult) -> recommender_pb2.SimilarSongsResponse:
+    return recommender_pb2.SimilarSongsResponse(
+        song=song_to_proto(result.song), songs=[_pick_to_proto(c) for c in result.songs],
+        audio_model_version=result.audio_model_version, catalog_version=result.catalog_version)
+
+
+def similar_args_from_proto(message: recommender_pb2.SimilarSongsRequest) -> tuple:
+    f = message.filter
+    return (message.song_id, message.limit or 5,
+            Filter(tuple(f.genres), f.year_from, f.year_to, tuple(f.exclude_song_ids)), message.same_emotion)
 
 
 def result_to_proto(result: Result) -> recommender_pb2.RecommendResponse:
     return recommender_pb2.RecommendResponse(
         emotion=scores_to_proto(result.emotion),
-        songs=[
-            recommender_pb2.Recommendation(
-                song=song_to_proto(c.song), similarity=c.similarity, reason=c.reason,
-                matched=to_proto_enum(INDEX[c.matched]),
-                aim=scores_to_proto(c.aim) if c.aim is not None else None,
-            )
-            for c in result.songs
-        ],
+        songs=[_pick_to_proto(c) for c in result.songs],
         model_version=result.model_version, catalog_version=result.catalog_version,
         cached=result.cached, mode=_MODE_ENUM[result.mode],
     )
@@ -121,6 +135,9 @@ class RecommenderServicer(recommender_pb2_grpc.RecommenderServicer):
 
     async def GetSong(self, request, context):
         return song_to_proto(await self._run(context, "song", request.song_id))
+
+    async def SimilarSongs(self, request, context):
+        return similar_to_proto(await self._run(context, "similar", *similar_args_from_proto(request)))
 
 
     async def RecommendSpeech(self, request, context):

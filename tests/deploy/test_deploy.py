@@ -451,7 +451,7 @@ def test_every_container_runs_unprivileged(rendered, overlay):
     assert {name for name, _ in specs} == {"Deployment/classifier", "Deployment/recommender", "Deployment/gateway",
                                           "Deployment/speech",
                                           "StatefulSet/qdrant", "StatefulSet/redis", "Job/ingest-demo",
-                                          "CronJob/ingest"}
+                                          "CronJob/ingest", "Job/ingest-mels"}
     for name, spec in specs:
         pod = spec["securityContext"]
         assert pod["runAsNonRoot"] is True, name
@@ -492,7 +492,7 @@ def test_secrets_are_referenced_never_defined(rendered, overlay):
                                                     ("MOODTUNE_REDIS_PASSWORD", "redis-password")}
     assert ("QDRANT__SERVICE__API_KEY", "qdrant-api-key") in references["StatefulSet/qdrant"]
     assert ("REDIS_PASSWORD", "redis-password") in references["StatefulSet/redis"]
-    for job in ("Job/ingest-demo", "CronJob/ingest"):
+    for job in ("Job/ingest-demo", "CronJob/ingest", "Job/ingest-mels"):
         assert references[job] == {("MOODTUNE_QDRANT_API_KEY", "qdrant-api-key"),
                                    ("MOODTUNE_REDIS_PASSWORD", "redis-password")}
     assert "Deployment/gateway" not in references and "Deployment/classifier" not in references
@@ -644,6 +644,27 @@ def test_stateful_parts(rendered, overlay):
         assert spec["initContainers"][0]["name"] == "wait-for-dependencies"
 
 
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_mels_ingest_is_an_indexed_job_of_resumable_shards(rendered, overlay):
+    job = one(rendered, overlay, "Job", "ingest-mels")["spec"]
+    assert job["completionMode"] == "Indexed" and job["suspend"] is True  # until the data is on its volume
+    assert job["completions"] == job["parallelism"]
+    container = job["template"]["spec"]["containers"][0]
+    args = container["args"]
+    assert args[args.index("--shard") + 1] == f"$(SHARD_INDEX)/{job['completions']}"
+    assert args[args.index("--mels") + 1].startswith("/data/kakao/") and "--songs" in args
+    index = next(e for e in container["env"] if e["name"] == "SHARD_INDEX")
+    assert index["valueFrom"]["fieldRef"]["fieldPath"] == \
+        "metadata.annotations['batch.kubernetes.io/job-completion-index']"
+    volumes = {v["name"]: v for v in job["template"]["spec"]["volumes"]}
+    assert volumes["kakao"]["persistentVolumeClaim"] == {"claimName": "kakao-arena", "readOnly": True}
+    state = one(rendered, overlay, "PersistentVolumeClaim", volumes["state"]["persistentVolumeClaim"]["claimName"])
+    assert state["spec"]["accessModes"] == ["ReadWriteMany"]  # every shard's pod, on any node, resumes from it
+    # shards need the Qdrant server: the embedded store allows one process at a time
+    config = [d for d in docs_of(rendered, overlay, "ConfigMap") if d["metadata"]["name"].startswith("moodtune-config")]
+    assert config[0]["data"]["MOODTUNE_QDRANT_URL"].startswith("http")
+
+
 def test_dev_runs_one_of_everything(rendered):
     for doc in rendered["dev"][1]:
         if doc["kind"] in ("Deployment", "StatefulSet"):
@@ -680,6 +701,10 @@ def test_gpu_overlay_puts_the_classifier_on_a_gpu(rendered):
     assert spec["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
     config = [d for d in docs_of(rendered, "gpu", "ConfigMap") if d["metadata"]["name"].startswith("moodtune-config")]
     assert config[0]["data"]["MOODTUNE_CLASSIFIER_PROVIDER"] == "cuda"
+    # ClassifyAudio is served on the GPU as well: the GPU image carries the audio model.
+    assert config[0]["data"]["MOODTUNE_CLASSIFIER_MAX_AUDIO_BATCH"] == "64"
+    gpu_image = (DOCKER_DIR / "classifier-gpu.Dockerfile").read_text()
+    assert "MOODTUNE_AUDIO_MODEL_DIR=/app/models/moodtune-audio-cnn-demo" in gpu_image
     # Nothing else asks for a GPU, and the CPU overlays ask for none.
     for overlay in OVERLAYS:
         for name, pod in pod_specs(rendered, overlay):
@@ -695,11 +720,12 @@ def test_k8s_settings_match_the_settings_defaults(rendered, overlay):
     # Deliberate differences from the one-machine defaults, each explained in the manifests.
     changes = {"MOODTUNE_GATEWAY_TRUST_FORWARDED_FOR": True,  # behind the Ingress controller only
                "MOODTUNE_CLASSIFIER_INTRA_OP_THREADS": {"dev": 1}.get(overlay, 2),  # = the CPU limit
-               "MOODTUNE_SPEECH_WORKERS": {"dev": 1}.get(overlay, 2)}  # = the speech pod's CPU limit
+               "MOODTUNE_SPEECH_WORKERS": {"dev": 1}.get(overlay, 2),  # = the speech pod's CPU limit
+               "MOODTUNE_INGEST_DEMO_SOUND": "off"}  # no synthesiser in the image: the demo Job is lyrics only
     if overlay == "gpu":
         changes.update({"MOODTUNE_CLASSIFIER_PROVIDER": "cuda", "MOODTUNE_CLASSIFIER_MAX_BATCH": 256,
                         "MOODTUNE_CLASSIFIER_MICRO_BATCH": 256,
-                        "MOODTUNE_CLASSIFIER_MAX_DELAY_MS": 5.0})
+                        "MOODTUNE_CLASSIFIER_MAX_DELAY_MS": 5.0, "MOODTUNE_CLASSIFIER_MAX_AUDIO_BATCH": 64})
     if overlay == "dev":
         changes["MOODTUNE_LOG_FORMAT"] = "text"
     if overlay == "prod":  # the songs collection spread over the 3-peer cluster, 2 copies of each shard

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,15 +27,22 @@ def site(demo_catalog, shipped_classifier, tmp_path_factory):
         yield url
 
 
-@pytest.fixture
-def page(site):
+@contextmanager
+def phone_page(url: str, extra_flags: tuple[str, ...] = ()):
+    """Chromium at phone width on `url`."""
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[*FLAGS, *extra_flags])
         context = browser.new_context(viewport={"width": 390, "height": 844}, locale="ko-KR")
         page = context.new_page()
-        page.goto(site)
+        page.goto(url)
         yield page
         browser.close()
+
+
+@pytest.fixture
+def page(site):
+    with phone_page(site) as page:
+        yield page
 
 
 def test_a_sentence_gets_its_emotion_chart_five_cards_and_feedback(page):

@@ -48,8 +48,9 @@ def test_ingest_demo_gives_most_songs_taste_and_a_curated_mood(demo_catalog, dem
     print(f"\ndemo playlists: {report['read']['playlists']} playlists, {report['songs_with_taste']} songs with "
           f"taste, {report['songs_with_curated_mood']} with a curated mood, of {report['catalog_songs']}")
     assert report["read"]["playlists"] == 375 and report["read"]["malformed"] == 0
-    # The demo's broken and skipped songs are in playlists but not in the catalog: counted, not fatal.
-    assert report["read"]["songs_not_in_catalog"] == 8
+    # The demo's broken songs are in playlists but not in the catalog: counted, not fatal. (The five
+    # without lyrics are in the catalog on their sound: issue 14.)
+    assert report["read"]["songs_not_in_catalog"] == 3
     with_taste = [p for p in demo_points.values() if TASTE in p.vectors]
     with_mood = [p for p in demo_points.values() if CURATED_MOOD in p.payload]
     assert len(with_taste) >= 0.9 * len(demo_points) and len(with_mood) >= 0.9 * len(demo_points)

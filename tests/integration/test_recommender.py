@@ -11,12 +11,13 @@ import pytest
 
 from moodtune.v1 import emotion_pb2, recommender_pb2, recommender_pb2_grpc
 from services.common.labels import EMOTIONS, INDEX
-from services.ingest.demo import INTENDED
+from services.ingest.demo import INSTRUMENTAL, INTENDED
 from tests.support.processes import demo_recommender, metric
 from training.corpora import load_project
 from training.splits import split
 
-INTENDED_EMOTION = {int(k): v for k, v in (l.split("\t") for l in INTENDED.read_text().splitlines()[1:])}
+INTENDED_EMOTION = {int(k): v for path in (INTENDED, INSTRUMENTAL)  # the songs without lyrics have sound here
+                    for k, v in (l.split("\t") for l in path.read_text().splitlines()[1:])}
 SAD = "오늘 발표 망쳐서 너무 속상해 눈물만 나"
 
 

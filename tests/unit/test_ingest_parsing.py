@@ -130,4 +130,6 @@ def test_ledger_accounts_for_every_song_and_resumes(tmp_path):
     resumed.seen = 4
     resumed.record([4], FAILED, "song page HTTP 404")
     assert resumed.report() == {"seen": 4, "already_done": 3, "labelled": 0, "stored": 0, "skipped": {},
-                                "failed": {"song page HTTP 404": 1}, "unaccounted": 0}
+                                "failed": {"song page HTTP 404": 1}, "unaccounted": 0,
+                                "signals": {"with lyrics": 0, "with sound": 0, "with both": 0, "neither": 0},
+                                "sound_failed": {}}

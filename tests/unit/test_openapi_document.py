@@ -31,14 +31,18 @@ def test_every_route_lists_its_error_statuses():
         ("/v1/classify", "post"): {"200", "400", "413", "422", "429", "502", "503", "504"},
         ("/v1/songs/{song_id}", "get"): {"200", "404", "422", "429", "502", "503", "504"},
         ("/readyz", "get"): {"200", "503"},
+        ("/v1/songs/{song_id}/similar", "get"): {"200", "404", "409", "422", "429", "502", "503", "504"},
+        ("/v1/songs/{song_id}/preview", "get"): {"200", "206", "404", "422", "429"},
     }
     for (path, method), statuses in expected.items():
         responses = paths[path][method]["responses"]
         assert set(responses) == statuses, path
-        for status in statuses - {"200"}:
+        for status in statuses - {"200", "206"}:
             ref = responses[status]["content"]["application/json"]["schema"]["$ref"]
             assert ref.endswith("/ErrorOut"), (path, status)
     assert "Retry-After" in paths["/v1/recommend"]["post"]["responses"]["429"]["headers"]
+    preview = paths["/v1/songs/{song_id}/preview"]["get"]["responses"]
+    assert set(preview["200"]["content"]) == set(preview["206"]["content"]) == {"audio/flac"}
 
 
 def test_metrics_are_text_and_the_speech_route_takes_audio_or_multipart():

@@ -26,7 +26,7 @@ from moodtune.v1 import emotion_pb2 as moodtune_dot_v1_dot_emotion__pb2
 from moodtune.v1 import speech_pb2 as moodtune_dot_v1_dot_speech__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dmoodtune/v1/recommender.proto\x12\x0bmoodtune.v1\x1a\x19moodtune/v1/emotion.proto\x1a\x18moodtune/v1/speech.proto\"_\n\x0fRecommendFilter\x12\x0e\n\x06genres\x18\x01 \x03(\t\x12\x11\n\tyear_from\x18\x02 \x01(\x05\x12\x0f\n\x07year_to\x18\x03 \x01(\x05\x12\x18\n\x10\x65xclude_song_ids\x18\x04 \x03(\x03\"\xb5\x01\n\x10RecommendRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x1f\n\x04mode\x18\x03 \x01(\x0e\x32\x11.moodtune.v1.Mode\x12\x0f\n\x07user_id\x18\x04 \x01(\t\x12,\n\x06\x66ilter\x18\x05 \x01(\x0b\x32\x1c.moodtune.v1.RecommendFilter\x12$\n\x06target\x18\x06 \x01(\x0e\x32\x14.moodtune.v1.Emotion\"#\n\x05Genre\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"\xe4\x01\n\x04Song\x12\x0f\n\x07song_id\x18\x01 \x01(\x03\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0f\n\x07\x61rtists\x18\x03 \x03(\t\x12\r\n\x05\x61lbum\x18\x04 \x01(\t\x12\x0c\n\x04year\x18\x05 \x01(\x05\x12\"\n\x06genres\x18\x06 \x03(\x0b\x32\x12.moodtune.v1.Genre\x12,\n\x08\x65motions\x18\x07 \x01(\x0b\x32\x1a.moodtune.v1.EmotionScores\x12\x11\n\thighlight\x18\x08 \x01(\t\x12\x15\n\rmelon_song_id\x18\t \x01(\x03\x12\x12\n\nsource_url\x18\n \x01(\t\"\xa5\x01\n\x0eRecommendation\x12\x1f\n\x04song\x18\x01 \x01(\x0b\x32\x11.moodtune.v1.Song\x12\x12\n\nsimilarity\x18\x02 \x01(\x02\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12%\n\x07matched\x18\x04 \x01(\x0e\x32\x14.moodtune.v1.Emotion\x12\'\n\x03\x61im\x18\x05 \x01(\x0b\x32\x1a.moodtune.v1.EmotionScores\"\xcd\x01\n\x11RecommendResponse\x12+\n\x07\x65motion\x18\x01 \x01(\x0b\x32\x1a.moodtune.v1.EmotionScores\x12*\n\x05songs\x18\x02 \x03(\x0b\x32\x1b.moodtune.v1.Recommendation\x12\x15\n\rmodel_version\x18\x03 \x01(\t\x12\x17\n\x0f\x63\x61talog_version\x18\x04 \x01(\t\x12\x0e\n\x06\x63\x61\x63hed\x18\x05 \x01(\x08\x12\x1f\n\x04mode\x18\x06 \x01(\x0e\x32\x11.moodtune.v1.Mode\"\\\n\x0f\x46\x65\x65\x64\x62\x61\x63kRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0f\n\x07song_id\x18\x02 \x01(\x03\x12\'\n\x08\x66\x65\x65\x64\x62\x61\x63k\x18\x03 \x01(\x0e\x32\x15.moodtune.v1.Feedback\"$\n\x10\x46\x65\x65\x64\x62\x61\x63kResponse\x12\x10\n\x08recorded\x18\x01 \x01(\x08\"#\n\x13\x43lassifyTextRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\"j\n\x14\x43lassifyTextResponse\x12+\n\x07\x65motion\x18\x01 \x01(\x0b\x32\x1a.moodtune.v1.EmotionScores\x12\x15\n\rmodel_version\x18\x02 \x01(\t\x12\x0e\n\x06\x63\x61\x63hed\x18\x03 \x01(\x08\"!\n\x0eGetSongRequest\x12\x0f\n\x07song_id\x18\x01 \x01(\x03\"w\n\x16RecommendSpeechRequest\x12-\n\x05\x61udio\x18\x01 \x01(\x0b\x32\x1e.moodtune.v1.TranscribeRequest\x12.\n\x07options\x18\x02 \x01(\x0b\x32\x1d.moodtune.v1.RecommendRequest\"~\n\x17RecommendSpeechResponse\x12+\n\ntranscript\x18\x01 \x01(\x0b\x32\x17.moodtune.v1.Transcript\x12\x36\n\x0erecommendation\x18\x02 \x01(\x0b\x32\x1e.moodtune.v1.RecommendResponse*?\n\x04Mode\x12\x14\n\x10MODE_UNSPECIFIED\x10\x00\x12\x0e\n\nMODE_MATCH\x10\x01\x12\x11\n\rMODE_REGULATE\x10\x02*e\n\x08\x46\x65\x65\x64\x62\x61\x63k\x12\x18\n\x14\x46\x45\x45\x44\x42\x41\x43K_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x46\x45\x45\x44\x42\x41\x43K_LIKED\x10\x01\x12\x15\n\x11\x46\x45\x45\x44\x42\x41\x43K_DISLIKED\x10\x02\x12\x14\n\x10\x46\x45\x45\x44\x42\x41\x43K_SKIPPED\x10\x03\x32\x96\x03\n\x0bRecommender\x12J\n\tRecommend\x12\x1d.moodtune.v1.RecommendRequest\x1a\x1e.moodtune.v1.RecommendResponse\x12M\n\x0eSubmitFeedback\x12\x1c.moodtune.v1.FeedbackRequest\x1a\x1d.moodtune.v1.FeedbackResponse\x12S\n\x0c\x43lassifyText\x12 .moodtune.v1.ClassifyTextRequest\x1a!.moodtune.v1.ClassifyTextResponse\x12\x39\n\x07GetSong\x12\x1b.moodtune.v1.GetSongRequest\x1a\x11.moodtune.v1.Song\x12\\\n\x0fRecommendSpeech\x12#.moodtune.v1.RecommendSpeechRequest\x1a$.moodtune.v1.RecommendSpeechResponseB*\n\x0eio.moodtune.v1P\x01Z\x16moodtune/v1;moodtunev1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dmoodtune/v1/recommender.proto\x12\x0bmoodtune.v1\x1a\x19moodtune/v1/emotion.proto\x1a\x18moodtune/v1/speech.proto\"_\n\x0fRecommendFilter\x12\x0e\n\x06genres\x18\x01 \x03(\t\x12\x11\n\tyear_from\x18\x02 \x01(\x05\x12\x0f\n\x07year_to\x18\x03 \x01(\x05\x12\x18\n\x10\x65xclude_song_ids\x18\x04 \x03(\x03\"\xb5\x01\n\x10RecommendRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x1f\n\x04mode\x18\x03 \x01(\x0e\x32\x11.moodtune.v1.Mode\x12\x0f\n\x07user_id\x18\x04 \x01(\t\x12,\n\x06\x66ilter\x18\x05 \x01(\x0b\x32\x1c.moodtune.v1.RecommendFilter\x12$\n\x06target\x18\x06 \x01(\x0e\x32\x14.moodtune.v1.Emotion\"#\n\x05Genre\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"\xb9\x02\n\x04Song\x12\x0f\n\x07song_id\x18\x01 \x01(\x03\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0f\n\x07\x61rtists\x18\x03 \x03(\t\x12\r\n\x05\x61lbum\x18\x04 \x01(\t\x12\x0c\n\x04year\x18\x05 \x01(\x05\x12\"\n\x06genres\x18\x06 \x03(\x0b\x32\x12.moodtune.v1.Genre\x12,\n\x08\x65motions\x18\x07 \x01(\x0b\x32\x1a.moodtune.v1.EmotionScores\x12\x11\n\thighlight\x18\x08 \x01(\t\x12\x15\n\rmelon_song_id\x18\t \x01(\x03\x12\x12\n\nsource_url\x18\n \x01(\t\x12\x0f\n\x07signals\x18\x14 \x03(\t\x12\x1b\n\x13\x61udio_model_version\x18\x15 \x01(\t\x12\x14\n\x0cinstrumental\x18\x16 \x01(\x08\x12\x0f\n\x07preview\x18\x17 \x01(\x08\"\xa5\x01\n\x0eRecommendation\x12\x1f\n\x04song\x18\x01 \x01(\x0b\x32\x11.moodtune.v1.Song\x12\x12\n\nsimilarity\x18\x02 \x01(\x02\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12%\n\x07matched\x18\x04 \x01(\x0e\x32\x14.moodtune.v1.Emotion\x12\'\n\x03\x61im\x18\x05 \x01(\x0b\x32\x1a.moodtune.v1.EmotionScores\"\xcd\x01\n\x11RecommendResponse\x12+\n\x07\x65motion\x18\x01 \x01(\x0b\x32\x1a.moodtune.v1.EmotionScores\x12*\n\x05songs\x18\x02 \x03(\x0b\x32\x1b.moodtune.v1.Recommendation\x12\x15\n\rmodel_version\x18\x03 \x01(\t\x12\x17\n\x0f\x63\x61talog_version\x18\x04 \x01(\t\x12\x0e\n\x06\x63\x61\x63hed\x18\x05 \x01(\x08\x12\x1f\n\x04mode\x18\x06 \x01(\x0e\x32\x11.moodtune.v1.Mode\"\\\n\x0f\x46\x65\x65\x64\x62\x61\x63kRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0f\n\x07song_id\x18\x02 \x01(\x03\x12\'\n\x08\x66\x65\x65\x64\x62\x61\x63k\x18\x03 \x01(\x0e\x32\x15.moodtune.v1.Feedback\"$\n\x10\x46\x65\x65\x64\x62\x61\x63kResponse\x12\x10\n\x08recorded\x18\x01 \x01(\x08\"#\n\x13\x43lassifyTextRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\"j\n\x14\x43lassifyTextResponse\x12+\n\x07\x65motion\x18\x01 \x01(\x0b\x32\x1a.moodtune.v1.EmotionScores\x12\x15\n\rmodel_version\x18\x02 \x01(\t\x12\x0e\n\x06\x63\x61\x63hed\x18\x03 \x01(\x08\"!\n\x0eGetSongRequest\x12\x0f\n\x07song_id\x18\x01 \x01(\x03\"w\n\x16RecommendSpeechRequest\x12-\n\x05\x61udio\x18\x01 \x01(\x0b\x32\x1e.moodtune.v1.TranscribeRequest\x12.\n\x07options\x18\x02 \x01(\x0b\x32\x1d.moodtune.v1.RecommendRequest\"~\n\x17RecommendSpeechResponse\x12+\n\ntranscript\x18\x01 \x01(\x0b\x32\x17.moodtune.v1.Transcript\x12\x36\n\x0erecommendation\x18\x02 \x01(\x0b\x32\x1e.moodtune.v1.RecommendResponse\"y\n\x13SimilarSongsRequest\x12\x0f\n\x07song_id\x18\x01 \x01(\x03\x12\r\n\x05limit\x18\x02 \x01(\x05\x12,\n\x06\x66ilter\x18\x03 \x01(\x0b\x32\x1c.moodtune.v1.RecommendFilter\x12\x14\n\x0csame_emotion\x18\x04 \x01(\x08\"\x99\x01\n\x14SimilarSongsResponse\x12\x1f\n\x04song\x18\x01 \x01(\x0b\x32\x11.moodtune.v1.Song\x12*\n\x05songs\x18\x02 \x03(\x0b\x32\x1b.moodtune.v1.Recommendation\x12\x1b\n\x13\x61udio_model_version\x18\x03 \x01(\t\x12\x17\n\x0f\x63\x61talog_version\x18\x04 \x01(\t*?\n\x04Mode\x12\x14\n\x10MODE_UNSPECIFIED\x10\x00\x12\x0e\n\nMODE_MATCH\x10\x01\x12\x11\n\rMODE_REGULATE\x10\x02*e\n\x08\x46\x65\x65\x64\x62\x61\x63k\x12\x18\n\x14\x46\x45\x45\x44\x42\x41\x43K_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x46\x45\x45\x44\x42\x41\x43K_LIKED\x10\x01\x12\x15\n\x11\x46\x45\x45\x44\x42\x41\x43K_DISLIKED\x10\x02\x12\x14\n\x10\x46\x45\x45\x44\x42\x41\x43K_SKIPPED\x10\x03\x32\xeb\x03\n\x0bRecommender\x12J\n\tRecommend\x12\x1d.moodtune.v1.RecommendRequest\x1a\x1e.moodtune.v1.RecommendResponse\x12M\n\x0eSubmitFeedback\x12\x1c.moodtune.v1.FeedbackRequest\x1a\x1d.moodtune.v1.FeedbackResponse\x12S\n\x0c\x43lassifyText\x12 .moodtune.v1.ClassifyTextRequest\x1a!.moodtune.v1.ClassifyTextResponse\x12\x39\n\x07GetSong\x12\x1b.moodtune.v1.GetSongRequest\x1a\x11.moodtune.v1.Song\x12\\\n\x0fRecommendSpeech\x12#.moodtune.v1.RecommendSpeechRequest\x1a$.moodtune.v1.RecommendSpeechResponse\x12S\n\x0cSimilarSongs\x12 .moodtune.v1.SimilarSongsRequest\x1a!.moodtune.v1.SimilarSongsResponseB*\n\x0eio.moodtune.v1P\x01Z\x16moodtune/v1;moodtunev1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,10 +34,10 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'moodtune.v1.recommender_pb2
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\016io.moodtune.v1P\001Z\026moodtune/v1;moodtunev1'
-  _globals['_MODE']._serialized_start=1585
-  _globals['_MODE']._serialized_end=1648
-  _globals['_FEEDBACK']._serialized_start=1650
-  _globals['_FEEDBACK']._serialized_end=1751
+  _globals['_MODE']._serialized_start=1949
+  _globals['_MODE']._serialized_end=2012
+  _globals['_FEEDBACK']._serialized_start=2014
+  _globals['_FEEDBACK']._serialized_end=2115
   _globals['_RECOMMENDFILTER']._serialized_start=99
   _globals['_RECOMMENDFILTER']._serialized_end=194
   _globals['_RECOMMENDREQUEST']._serialized_start=197
@@ -45,25 +45,29 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GENRE']._serialized_start=380
   _globals['_GENRE']._serialized_end=415
   _globals['_SONG']._serialized_start=418
-  _globals['_SONG']._serialized_end=646
-  _globals['_RECOMMENDATION']._serialized_start=649
-  _globals['_RECOMMENDATION']._serialized_end=814
-  _globals['_RECOMMENDRESPONSE']._serialized_start=817
-  _globals['_RECOMMENDRESPONSE']._serialized_end=1022
-  _globals['_FEEDBACKREQUEST']._serialized_start=1024
-  _globals['_FEEDBACKREQUEST']._serialized_end=1116
-  _globals['_FEEDBACKRESPONSE']._serialized_start=1118
-  _globals['_FEEDBACKRESPONSE']._serialized_end=1154
-  _globals['_CLASSIFYTEXTREQUEST']._serialized_start=1156
-  _globals['_CLASSIFYTEXTREQUEST']._serialized_end=1191
-  _globals['_CLASSIFYTEXTRESPONSE']._serialized_start=1193
-  _globals['_CLASSIFYTEXTRESPONSE']._serialized_end=1299
-  _globals['_GETSONGREQUEST']._serialized_start=1301
-  _globals['_GETSONGREQUEST']._serialized_end=1334
-  _globals['_RECOMMENDSPEECHREQUEST']._serialized_start=1336
-  _globals['_RECOMMENDSPEECHREQUEST']._serialized_end=1455
-  _globals['_RECOMMENDSPEECHRESPONSE']._serialized_start=1457
-  _globals['_RECOMMENDSPEECHRESPONSE']._serialized_end=1583
-  _globals['_RECOMMENDER']._serialized_start=1754
-  _globals['_RECOMMENDER']._serialized_end=2160
+  _globals['_SONG']._serialized_end=731
+  _globals['_RECOMMENDATION']._serialized_start=734
+  _globals['_RECOMMENDATION']._serialized_end=899
+  _globals['_RECOMMENDRESPONSE']._serialized_start=902
+  _globals['_RECOMMENDRESPONSE']._serialized_end=1107
+  _globals['_FEEDBACKREQUEST']._serialized_start=1109
+  _globals['_FEEDBACKREQUEST']._serialized_end=1201
+  _globals['_FEEDBACKRESPONSE']._serialized_start=1203
+  _globals['_FEEDBACKRESPONSE']._serialized_end=1239
+  _globals['_CLASSIFYTEXTREQUEST']._serialized_start=1241
+  _globals['_CLASSIFYTEXTREQUEST']._serialized_end=1276
+  _globals['_CLASSIFYTEXTRESPONSE']._serialized_start=1278
+  _globals['_CLASSIFYTEXTRESPONSE']._serialized_end=1384
+  _globals['_GETSONGREQUEST']._serialized_start=1386
+  _globals['_GETSONGREQUEST']._serialized_end=1419
+  _globals['_RECOMMENDSPEECHREQUEST']._serialized_start=1421
+  _globals['_RECOMMENDSPEECHREQUEST']._serialized_end=1540
+  _globals['_RECOMMENDSPEECHRESPONSE']._serialized_start=1542
+  _globals['_RECOMMENDSPEECHRESPONSE']._serialized_end=1668
+  _globals['_SIMILARSONGSREQUEST']._serialized_start=1670
+  _globals['_SIMILARSONGSREQUEST']._serialized_end=1791
+  _globals['_SIMILARSONGSRESPONSE']._serialized_start=1794
+  _globals['_SIMILARSONGSRESPONSE']._serialized_end=1947
+  _globals['_RECOMMENDER']._serialized_start=2118
+  _globals['_RECOMMENDER']._serialized_end=2609
 # @@protoc_insertion_point(module_scope)

@@ -66,7 +66,7 @@ class Genre(_message.Message):
     def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
 
 class Song(_message.Message):
-    __slots__ = ("song_id", "title", "artists", "album", "year", "genres", "emotions", "highlight", "melon_song_id", "source_url")
+    __slots__ = ("song_id", "title", "artists", "album", "year", "genres", "emotions", "highlight", "melon_song_id", "source_url", "signals", "audio_model_version", "instrumental", "preview")
     SONG_ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     ARTISTS_FIELD_NUMBER: _ClassVar[int]
@@ -77,6 +77,10 @@ class Song(_message.Message):
     HIGHLIGHT_FIELD_NUMBER: _ClassVar[int]
     MELON_SONG_ID_FIELD_NUMBER: _ClassVar[int]
     SOURCE_URL_FIELD_NUMBER: _ClassVar[int]
+    SIGNALS_FIELD_NUMBER: _ClassVar[int]
+    AUDIO_MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    INSTRUMENTAL_FIELD_NUMBER: _ClassVar[int]
+    PREVIEW_FIELD_NUMBER: _ClassVar[int]
     song_id: int
     title: str
     artists: _containers.RepeatedScalarFieldContainer[str]
@@ -87,7 +91,11 @@ class Song(_message.Message):
     highlight: str
     melon_song_id: int
     source_url: str
-    def __init__(self, song_id: _Optional[int] = ..., title: _Optional[str] = ..., artists: _Optional[_Iterable[str]] = ..., album: _Optional[str] = ..., year: _Optional[int] = ..., genres: _Optional[_Iterable[_Union[Genre, _Mapping]]] = ..., emotions: _Optional[_Union[_emotion_pb2.EmotionScores, _Mapping]] = ..., highlight: _Optional[str] = ..., melon_song_id: _Optional[int] = ..., source_url: _Optional[str] = ...) -> None: ...
+    signals: _containers.RepeatedScalarFieldContainer[str]
+    audio_model_version: str
+    instrumental: bool
+    preview: bool
+    def __init__(self, song_id: _Optional[int] = ..., title: _Optional[str] = ..., artists: _Optional[_Iterable[str]] = ..., album: _Optional[str] = ..., year: _Optional[int] = ..., genres: _Optional[_Iterable[_Union[Genre, _Mapping]]] = ..., emotions: _Optional[_Union[_emotion_pb2.EmotionScores, _Mapping]] = ..., highlight: _Optional[str] = ..., melon_song_id: _Optional[int] = ..., source_url: _Optional[str] = ..., signals: _Optional[_Iterable[str]] = ..., audio_model_version: _Optional[str] = ..., instrumental: _Optional[bool] = ..., preview: _Optional[bool] = ...) -> None: ...
 
 class Recommendation(_message.Message):
     __slots__ = ("song", "similarity", "reason", "matched", "aim")
@@ -172,3 +180,27 @@ class RecommendSpeechResponse(_message.Message):
     transcript: _speech_pb2.Transcript
     recommendation: RecommendResponse
     def __init__(self, transcript: _Optional[_Union[_speech_pb2.Transcript, _Mapping]] = ..., recommendation: _Optional[_Union[RecommendResponse, _Mapping]] = ...) -> None: ...
+
+class SimilarSongsRequest(_message.Message):
+    __slots__ = ("song_id", "limit", "filter", "same_emotion")
+    SONG_ID_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    SAME_EMOTION_FIELD_NUMBER: _ClassVar[int]
+    song_id: int
+    limit: int
+    filter: RecommendFilter
+    same_emotion: bool
+    def __init__(self, song_id: _Optional[int] = ..., limit: _Optional[int] = ..., filter: _Optional[_Union[RecommendFilter, _Mapping]] = ..., same_emotion: _Optional[bool] = ...) -> None: ...
+
+class SimilarSongsResponse(_message.Message):
+    __slots__ = ("song", "songs", "audio_model_version", "catalog_version")
+    SONG_FIELD_NUMBER: _ClassVar[int]
+    SONGS_FIELD_NUMBER: _ClassVar[int]
+    AUDIO_MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    CATALOG_VERSION_FIELD_NUMBER: _ClassVar[int]
+    song: Song
+    songs: _containers.RepeatedCompositeFieldContainer[Recommendation]
+    audio_model_version: str
+    catalog_version: str
+    def __init__(self, song: _Optional[_Union[Song, _Mapping]] = ..., songs: _Optional[_Iterable[_Union[Recommendation, _Mapping]]] = ..., audio_model_version: _Optional[str] = ..., catalog_version: _Optional[str] = ...) -> None: ...

@@ -59,6 +59,11 @@ class RecommenderStub:
                 request_serializer=moodtune_dot_v1_dot_recommender__pb2.RecommendSpeechRequest.SerializeToString,
                 response_deserializer=moodtune_dot_v1_dot_recommender__pb2.RecommendSpeechResponse.FromString,
                 _registered_method=True)
+        self.SimilarSongs = channel.unary_unary(
+                '/moodtune.v1.Recommender/SimilarSongs',
+                request_serializer=moodtune_dot_v1_dot_recommender__pb2.SimilarSongsRequest.SerializeToString,
+                response_deserializer=moodtune_dot_v1_dot_recommender__pb2.SimilarSongsResponse.FromString,
+                _registered_method=True)
 
 
 class RecommenderServicer:
@@ -106,6 +111,16 @@ class RecommenderServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SimilarSongs(self, request, context):
+        """Songs that sound like a given one: nearest by its `audio` embedding, re-ranked for artist
+        variety, optionally within the song's own emotion. Errors: NOT_FOUND for an unknown song,
+        FAILED_PRECONDITION for a song without sound, INVALID_ARGUMENT for a limit outside 1..50 or a
+        bad filter, UNAVAILABLE when the catalog is down.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RecommenderServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -133,6 +148,11 @@ def add_RecommenderServicer_to_server(servicer, server):
                     servicer.RecommendSpeech,
                     request_deserializer=moodtune_dot_v1_dot_recommender__pb2.RecommendSpeechRequest.FromString,
                     response_serializer=moodtune_dot_v1_dot_recommender__pb2.RecommendSpeechResponse.SerializeToString,
+            ),
+            'SimilarSongs': grpc.unary_unary_rpc_method_handler(
+                    servicer.SimilarSongs,
+                    request_deserializer=moodtune_dot_v1_dot_recommender__pb2.SimilarSongsRequest.FromString,
+                    response_serializer=moodtune_dot_v1_dot_recommender__pb2.SimilarSongsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -270,6 +290,33 @@ class Recommender:
             '/moodtune.v1.Recommender/RecommendSpeech',
             moodtune_dot_v1_dot_recommender__pb2.RecommendSpeechRequest.SerializeToString,
             moodtune_dot_v1_dot_recommender__pb2.RecommendSpeechResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SimilarSongs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/moodtune.v1.Recommender/SimilarSongs',
+            moodtune_dot_v1_dot_recommender__pb2.SimilarSongsRequest.SerializeToString,
+            moodtune_dot_v1_dot_recommender__pb2.SimilarSongsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -36,6 +36,8 @@ def _filter(f: SearchFilter | None) -> models.Filter | None:
     if f.year_from or f.year_to:
         must.append(models.FieldCondition(key="issue_year", range=models.Range(
             gte=f.year_from or None, lte=f.year_to or None)))
+    if f.labels:
+        must.append(models.FieldCondition(key="label", match=models.MatchAny(any=list(f.labels))))
     if f.exclude:
         must_not.append(models.HasIdCondition(has_id=sorted(f.exclude)))
     return models.Filter(must=must or None, must_not=must_not or None)

@@ -43,6 +43,8 @@ def _filter(f: SearchFilter | None) -> qe.Filter | None:
     if f.year_from or f.year_to:
         must.append(qe.FieldCondition(key="issue_year", range=qe.RangeFloat(
             gte=f.year_from or None, lte=f.year_to or None)))
+    if f.labels:
+        must.append(qe.FieldCondition(key="label", match=qe.MatchAny(any=list(f.labels))))
     if f.exclude:
         must_not.append(qe.HasIdCondition(point_ids=set(f.exclude)))
     return qe.Filter(must=must or None, must_not=must_not or None)

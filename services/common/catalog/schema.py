@@ -1,8 +1,9 @@
 """The catalog's contract, independent of the engine behind it (DESIGN.md, "Qdrant").
 
 Collection `songs`; point id = the catalog's song id, so a re-ingest overwrites instead of
-duplicating. Named vectors, all cosine: only `emotion` exists today; `lyrics`, `audio_emotion`,
-`audio` and `taste` join later through the same `vectors` argument of `ensure_schema`.
+duplicating. Named vectors, all cosine: `emotion` (the fused emotion search uses), `lyrics`,
+`audio_emotion` and `audio` (each only on the songs that have that signal); `taste` joins later
+through the same `vectors` argument of `ensure_schema`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,16 @@ COLLECTION = "songs"
 VECTOR = "emotion"
 #: The named vectors a new catalog is created with: name -> dimension (all cosine).
 VECTORS: dict[str, int] = {VECTOR: NUM_EMOTIONS}
+# --- sound (issue 14): the per-signal vectors beside the fused `emotion` -------------------------
+LYRICS_VECTOR = "lyrics"  # 6, the lyrics' emotions (songs with lyrics)
+AUDIO_EMOTION_VECTOR = "audio_emotion"  # 6, the sound's emotions (songs with sound)
+AUDIO_VECTOR = "audio"  # 512, the sound embedding: "songs that sound like this"
+AUDIO_DIM = 512
+SIGNAL_LYRICS, SIGNAL_SOUND = "lyrics", "sound"  # the keys of `Song.signals`
+#: The sound vectors ingest adds beside VECTORS (`ensure_schema(vectors={**VECTORS, **SOUND_VECTORS})`;
+#: an older Edge store gets them added in place).
+SOUND_VECTORS: dict[str, int] = {LYRICS_VECTOR: NUM_EMOTIONS, AUDIO_EMOTION_VECTOR: NUM_EMOTIONS, AUDIO_VECTOR: AUDIO_DIM}
+# --- end sound ------------------------------------------------------------------------------------
 #: Payload indexes, by engine-neutral type ("keyword" | "integer").
 INDEXED: dict[str, str] = {"genres[].code": "keyword", "issue_year": "integer", "label": "keyword"}
 
@@ -58,7 +69,7 @@ class StoredPoint:
 
 @dataclass
 class Song:
-    """One point's payload, plus its `emotion` vector."""
+    """One point's payload, plus its `emotion` vector (and, when set, the per-signal vectors)."""
 
     song_id: int
     title: str
@@ -73,14 +84,28 @@ class Song:
     model_version: str
     melon_song_id: int | None = None
     ingested_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    # Sound (issue 14). signals: the signals the song has -> the emotion each one heard most
+    # ({"lyrics": "sadness", "sound": "peace"}); a point written before sound has none (= lyrics).
+    signals: dict[str, str] = field(default_factory=dict)
+    audio_model_version: str = ""
+    preview: bool = False  # the gateway may play this song's clip (the demo's generated sound)
+    # Per-signal vectors, written as named vectors, never as payload (empty = the signal is absent).
+    extra_vectors: dict[str, list[float]] = field(default_factory=dict, repr=False)
+
+    @property
+    def instrumental(self) -> bool:
+        """In the catalog on its sound alone."""
+        return bool(self.signals) and SIGNAL_LYRICS not in self.signals
 
     def payload(self) -> dict:
         payload = asdict(self)
-        del payload["probabilities"]
+        del payload["probabilities"], payload["extra_vectors"]
         return payload
 
     def point(self) -> StoredPoint:
-        return StoredPoint(self.song_id, {VECTOR: list(map(float, self.probabilities))}, self.payload())
+        vectors = {VECTOR: list(map(float, self.probabilities))}
+        vectors.update({name: list(map(float, v)) for name, v in self.extra_vectors.items() if len(v)})
+        return StoredPoint(self.song_id, vectors, self.payload())
 
     @classmethod
     def from_point(cls, point: StoredPoint) -> "Song":
@@ -105,9 +130,10 @@ class SearchFilter:
     year_from: int = 0
     year_to: int = 0
     exclude: frozenset[int] = frozenset()
+    labels: tuple[str, ...] = ()  # any of these top emotions (payload `label`); empty = any
 
     def __bool__(self) -> bool:
-        return bool(self.genres or self.year_from or self.year_to or self.exclude)
+        return bool(self.genres or self.year_from or self.year_to or self.exclude or self.labels)
 
 
 @dataclass(frozen=True)
@@ -115,11 +141,15 @@ class Hit:
     song_id: int
     score: float
     song: Song | None  # None when the search asked for ids only
+    vectors: dict[str, list[float]] = field(default_factory=dict, repr=False)  # every named vector, with the song
 
     @classmethod
     def of(cls, scored, with_song: bool) -> "Hit":
         """From either engine's scored point."""
-        return cls(int(scored.id), scored.score, Song.from_point(StoredPoint.of(scored)) if with_song else None)
+        if not with_song:
+            return cls(int(scored.id), scored.score, None)
+        point = StoredPoint.of(scored)
+        return cls(int(scored.id), scored.score, Song.from_point(point), point.vectors)
 
 
 @dataclass(frozen=True)

@@ -35,9 +35,13 @@ const SPEECH_ERRORS = {
 };
 
 async function post(path, body, contentType) {
+  return call(path, { method: "POST", headers: { "content-type": contentType }, body });
+}
+
+async function call(path, init) {
   let response;
   try {
-    response = await fetch(path, { method: "POST", headers: { "content-type": contentType }, body });
+    response = await fetch(path, init);
   } catch (e) {
     throw new Error("서버에 연결할 수 없어요. 잠시 후 다시 시도해 주세요.");
   }
@@ -48,6 +52,7 @@ async function post(path, body, contentType) {
     const reasons = {
       422: "입력을 확인해 주세요", 413: "글이 너무 길어요", 429: "요청이 너무 많아요. 잠시 후 다시 시도해 주세요",
       503: "지금은 서비스를 이용할 수 없어요", 504: "응답이 늦어지고 있어요. 다시 시도해 주세요",
+      409: "이 노래는 소리 정보가 없어서 비슷한 노래를 찾을 수 없어요", 404: "노래를 찾지 못했어요",
     };
     const detail = data.error && data.error.message ? ` (${data.error.message})` : "";
     throw new Error((reasons[response.status] || "문제가 생겼어요") + detail);
@@ -116,12 +121,56 @@ function renderSongs(songs) {
     card.querySelector(".genre").textContent = genres[0] || "장르 미상";
     card.querySelector(".highlight").textContent = song.highlight;
     card.querySelector(".reason").textContent = pick.reason;
+    showSound(card, song);
     card.querySelector(".like").addEventListener("click", () => sendFeedback(card, song.song_id, "liked"));
     card.querySelector(".dislike").addEventListener("click", () => sendFeedback(card, song.song_id, "disliked"));
     list.append(card);
   }
   $("results").hidden = false;
   if (!songs.length) showMessage("조건에 맞는 노래를 찾지 못했어요.", "info");
+}
+
+// Sound (issue 14): a preview player for songs with a clip the gateway may play, instrumentals
+// marked, and 이런 느낌 더: the songs that sound like this one (GET /v1/songs/{id}/similar).
+function showSound(card, song) {
+  const signals = song.signals || [];
+  card.querySelector(".instrumental").hidden = !song.instrumental;
+  if (song.instrumental) card.querySelector(".highlight").hidden = true;
+  if (song.preview) {
+    const audio = card.querySelector(".preview");
+    audio.src = `/v1/songs/${song.song_id}/preview`;
+    audio.setAttribute("aria-label", `${song.title} 미리 듣기`);
+    audio.hidden = false;
+  }
+  const more = card.querySelector(".more-like");
+  more.hidden = !signals.includes("sound");
+  more.addEventListener("click", () => showSimilar(card, song.song_id));
+}
+
+async function showSimilar(card, songId) {
+  const more = card.querySelector(".more-like");
+  const box = card.querySelector(".similar");
+  more.disabled = true;
+  try {
+    const data = await call(`/v1/songs/${songId}/similar?limit=5`, { method: "GET" });
+    const list = box.querySelector(".similar-list");
+    list.replaceChildren();
+    for (const pick of data.songs) {
+      const item = document.createElement("li");
+      item.dataset.songId = String(pick.song.song_id);
+      const title = document.createElement("strong");
+      title.textContent = pick.song.title + (pick.song.instrumental ? " (연주곡)" : "");
+      const rest = document.createElement("span");
+      rest.textContent = ` — ${pick.song.artists.join(", ")} · ${pick.reason}`;
+      item.append(title, rest);
+      list.append(item);
+    }
+    box.hidden = false;
+  } catch (e) {
+    showMessage(e.message);
+  } finally {
+    more.disabled = false;
+  }
 }
 
 function options() {

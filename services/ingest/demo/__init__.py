@@ -8,5 +8,8 @@ SONG_META = DEMO_DIR / "song_meta.json"
 GENRES = DEMO_DIR / "genre_gn_all.json"
 LYRICS = DEMO_DIR / "lyrics.json"
 INTENDED = DEMO_DIR / "intended_emotion.tsv"
+# The emotion the demo's songs without lyrics (instrumental, spoken, lyrics never written) were
+# composed with: the input of their generated clips, and what sound-only search is scored against.
+INSTRUMENTAL = DEMO_DIR / "instrumental_emotion.tsv"
 FAULTS = DEMO_DIR / "mirror_faults.json"
 PLAYLISTS = DEMO_DIR / "playlists.json"  # fictional, Arena train.json form (make_playlists.py)

@@ -21,7 +21,7 @@ import numpy as np
 
 from services.common.audio import decode_audio, waveform_to_mel
 from services.common.audio.mel import SAMPLE_RATE
-from services.ingest.demo import INTENDED
+from services.ingest.demo import INSTRUMENTAL, INTENDED
 from services.ingest.demo.sound.composer import COMPOSER_VERSION, compose
 
 CLIP_SECONDS = 30.0
@@ -37,6 +37,11 @@ class RenderError(RuntimeError):
 def intended_emotions(path: Path = INTENDED) -> dict[int, str]:
     with open(path, encoding="utf-8") as handle:
         return {int(row["song_id"]): row["emotion"] for row in csv.DictReader(handle, delimiter="\t")}
+
+
+def sound_emotions() -> dict[int, str]:
+    """Every demo song that has a clip: the 272 with lyrics and the ones on their sound alone."""
+    return {**intended_emotions(), **intended_emotions(INSTRUMENTAL)}
 
 
 def soundfont() -> Path:
@@ -97,6 +102,31 @@ def render_all(out: Path = DEFAULT_OUT, ids: list[int] | None = None, progress: 
         if progress and (done % 25 == 0 or done == len(wanted)):
             print(f"demo sound: {done}/{len(wanted)} songs", file=sys.stderr, flush=True)
     return cache_dir(out) / "mels"
+
+
+def demo_sound_source(mode: str, out: Path = DEFAULT_OUT, progress: bool = True):
+    """The sound `moodtune ingest --demo` reads: "render" renders the clips the cache lacks (minutes,
+    once), "cached" uses what is rendered, "off" none. The gateway may play these clips (preview)."""
+    from services.ingest.sound import MelDirectory
+
+    if mode == "off":
+        return None
+    if mode == "render" and (shutil.which("fluidsynth") is None or not any(p.is_file() for p in SOUNDFONTS)):
+        print("demo sound: fluidsynth or its General MIDI soundfont is not installed (scripts/setup.sh dev); "
+              "using the clips already rendered, if any", file=sys.stderr, flush=True)
+        mode = "cached"
+    if mode == "render":
+        emotions = sound_emotions()
+        missing = [i for i in sorted(emotions) if not (cache_dir(out) / "audio" / f"{i}.flac").is_file()]
+        if missing and progress:
+            print(f"demo sound: rendering {len(missing)} clips into {cache_dir(out)} (once; cached)",
+                  file=sys.stderr, flush=True)
+        for done, song_id in enumerate(missing, start=1):
+            render_song(song_id, emotions[song_id], out)
+            if progress and (done % 25 == 0 or done == len(missing)):
+                print(f"demo sound: {done}/{len(missing)} clips", file=sys.stderr, flush=True)
+    mels = cache_dir(out) / "mels"
+    return MelDirectory(mels, preview=True) if mels.is_dir() else None
 
 
 def main(argv: list[str] | None = None) -> int:
