@@ -34,7 +34,7 @@ test: setup-dev
 proto: setup-dev
 	$(PY) -m grpc_tools.protoc -I protos --python_out=protos --pyi_out=protos --grpc_python_out=protos $(PROTOS)
 
-# Rebuilds models/moodtune-ko-e5-small from the corpora (hours on 2 CPU cores since issue 16 added KOTE, minutes on a GPU; README).
+# Rebuilds models/moodtune-ko-e5-small from the corpora (about an hour on 2 CPU cores, minutes on a GPU; README).
 model: setup-dev
 	$(PY) -m training.build $(MODEL_ARGS)
 

