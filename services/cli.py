@@ -277,7 +277,8 @@ def cmd_similar(args: argparse.Namespace) -> int:
         print(json.dumps(answer, ensure_ascii=False))
         return 0
     song = answer["song"]
-    print(f"「{song['title']} — {', '.join(song['artists'])}」처럼 들리는 노래")
+    heading = "와 같은 플레이리스트에 담기는 노래" if answer.get("space") == "taste" else "처럼 들리는 노래"
+    print(f"「{song['title']} — {', '.join(song['artists'])}」{heading}")
     for rank, pick in enumerate(answer["songs"], start=1):
         other = pick["song"]
         mark = " (연주곡)" if other["instrumental"] else ""

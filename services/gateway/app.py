@@ -62,7 +62,7 @@ class UpstreamError(Exception):
 _ERRORS = {
     400: "malformed body (e.g. a multipart body without its closing boundary)",
     404: "no such song",
-    409: "the song has no sound (songs that sound like it need its sound)",
+    409: "the song has no sound and is in no playlist (nothing to find songs like it by)",
     413: "body over the limit (code body_too_large), or a recording over 30 s or its byte limit (audio_too_large)",
     415: "not a recording: the Content-Type (unsupported_media_type) or the bytes (unsupported_audio)",
     422: "invalid request (invalid_request, with `detail`); for a recording also no speech heard (no_speech)",
@@ -206,7 +206,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPIOffline:
     @app.get("/v1/songs/{song_id}/similar", response_model=schemas.SimilarOut, responses=errors(404, 409, 422, *API))
     async def similar(song_id: Annotated[int, PathParam(ge=1, le=schemas.MAX_SONG_ID)],
                       options: Annotated[schemas.SimilarOptions, Query()]):
-        """Songs that sound like this one. 404: unknown song; 409: it has no sound; 422: a bad option."""
+        """Songs that sound like this one. Without sound, songs found in the same playlists
+        (`space` taste). 404: unknown song; 409: neither sound nor playlists; 422: a bad option."""
         o = options
         request = recommender_pb2.SimilarSongsRequest(
             song_id=song_id, limit=o.limit, same_emotion=o.same_emotion,

@@ -155,6 +155,8 @@ class SimilarOut(BaseModel):
     songs: list[RecommendationOut]
     audio_model_version: str
     catalog_version: str
+    space: Literal["audio", "taste"] = Field(
+        "audio", description="audio: nearest by sound; taste: the song has no sound, so songs found in the same playlists")
 
 
 class TranscriptOut(BaseModel):

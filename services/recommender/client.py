@@ -35,7 +35,8 @@ def _pick_json(r) -> dict:
 
 def similar_json(response: recommender_pb2.SimilarSongsResponse) -> dict:
     return {"song": song_json(response.song), "songs": [_pick_json(r) for r in response.songs],
-            "audio_model_version": response.audio_model_version, "catalog_version": response.catalog_version}
+            "audio_model_version": response.audio_model_version, "catalog_version": response.catalog_version,
+            "space": response.space}
 
 
 def response_json(response: recommender_pb2.RecommendResponse) -> dict:

@@ -17,7 +17,7 @@ from prometheus_client import Counter
 
 from services.classifier.client import Classifier
 from services.common.catalog import CatalogStore, CatalogUnavailable, Genre, SearchFilter, Song
-from services.common.catalog.schema import AUDIO_VECTOR
+from services.common.catalog.schema import AUDIO_VECTOR, TASTE
 from services.common.labels import EMOTIONS, INDEX
 from services.recommender import ranking, taste
 from services.recommender.cache import Cache, normalise_text
@@ -52,7 +52,7 @@ class SongNotFound(LookupError):
 
 
 class SongHasNoSound(LookupError):
-    """SimilarSongs for a song the catalog holds no sound for (FAILED_PRECONDITION)."""
+    """SimilarSongs for a song the catalog holds neither sound nor taste for (FAILED_PRECONDITION)."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +139,11 @@ class SimilarResult:
     songs: list[Chosen]
     audio_model_version: str
     catalog_version: str
+    space: str = AUDIO_VECTOR  # the named vector the neighbours were found in: audio, or taste without sound
+
+
+#: SimilarSongs' spaces, first that the song has wins: its sound, else its playlists (issue 17).
+SIMILAR_SPACES = (AUDIO_VECTOR, TASTE)
 
 
 @dataclass
@@ -326,7 +331,8 @@ class Recommender:
         return ranking.sound_bonus([heard.get(s.song_id) for s in pool], liked, disliked)
 
     def similar(self, song_id: int, limit: int = 5, filter: Filter = Filter(), same_emotion: bool = False) -> SimilarResult:
-        """Songs that sound like `song_id`: nearest by `audio`, MMR re-ranked for artist variety."""
+        """Songs that sound like `song_id`: nearest by `audio`, MMR re-ranked for artist variety. A song
+        without sound falls back to `taste` (songs found in the same playlists); with neither it is refused."""
         if not 1 <= limit <= MAX_LIMIT:
             raise InvalidRequest(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
         if len(filter.genres) > 50 or len(filter.exclude) > 1000:
@@ -337,26 +343,28 @@ class Recommender:
         if not points:
             raise SongNotFound(f"song {song_id} is not in the catalog")
         song = Song.from_point(points[0])
-        query = points[0].vectors.get(AUDIO_VECTOR)
-        if not query:
-            raise SongHasNoSound(f"song {song_id} has no sound in the catalog, so nothing can sound like it")
+        space = next((name for name in SIMILAR_SPACES if points[0].vectors.get(name)), None)
+        if space is None:
+            raise SongHasNoSound(f"song {song_id} has no sound in the catalog and is in no playlist, "
+                                 "so nothing can be found that sounds like it")
+        query = points[0].vectors[space]
         version = self.cache.known_catalog_version() or "0"
         qfilter = replace(filter.search_filter({song_id}), labels=(song.label,) if same_emotion else ())
-        # The pool depends on the audio model that made the embeddings: its version is in the key.
-        key = json.dumps(["similar", song_id, song.audio_model_version, limit, same_emotion, sorted(filter.genres),
-                          filter.year_from, filter.year_to, sorted(filter.exclude)])
+        # The pool depends on the space and on the audio model that made the embeddings: both are in the key.
+        key = json.dumps(["similar", song_id, space, song.audio_model_version, limit, same_emotion,
+                          sorted(filter.genres), filter.year_from, filter.year_to, sorted(filter.exclude)])
         pool = self.cache.get_pool(version, key)
         if pool is None:
             QDRANT_QUERIES.inc()
-            (hits,) = self.catalog.search([query], max(self.pool_size // 2, limit * 4), qfilter, using=AUDIO_VECTOR)
-            pool = [{"song": _song_to_json(h.song), "audio": h.vectors[AUDIO_VECTOR]}
-                    for h in hits if h.vectors.get(AUDIO_VECTOR)]
+            (hits,) = self.catalog.search([query], max(self.pool_size // 2, limit * 4), qfilter, using=space)
+            pool = [{"song": _song_to_json(h.song), "vector": h.vectors[space]} for h in hits if h.vectors.get(space)]
             self.cache.set_pool(version, key, pool)
         songs = {p["song"]["song_id"]: _song_from_json(p["song"]) for p in pool}
-        candidates = [ranking.Candidate(p["song"]["song_id"], np.asarray(p["audio"]), tuple(p["song"]["artists"]))
+        candidates = [ranking.Candidate(p["song"]["song_id"], np.asarray(p["vector"]), tuple(p["song"]["artists"]))
                       for p in pool]
         chosen = []
         for similar_id, cosine in ranking.similar(np.asarray(query), candidates, limit, tuple(song.artists)):
             other = songs[similar_id]
-            chosen.append(Chosen(other, cosine, ranking.similar_reason(song.label, other.label), other.label))
-        return SimilarResult(song, chosen, song.audio_model_version, version)
+            reason = ranking.similar_reason(song.label, other.label, by_taste=space == TASTE)
+            chosen.append(Chosen(other, cosine, reason, other.label))
+        return SimilarResult(song, chosen, song.audio_model_version, version, space)

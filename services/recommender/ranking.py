@@ -211,8 +211,10 @@ def similar(query: np.ndarray, pool: list[Candidate], limit: int, artists: tuple
     return [(pool[i].song_id, float(relevance[i])) for i in chosen]
 
 
-def similar_reason(own: str, other: str) -> str:
-    """"멜로디가 닮았어요 · 둘 다 슬픔", or with the other song's own feeling when it differs."""
+def similar_reason(own: str, other: str, by_taste: bool = False) -> str:
+    """"멜로디가 닮았어요 · 둘 다 슬픔", or with the other song's own feeling when it differs; found by
+    taste (the song has no sound): "같은 플레이리스트에 자주 담겨요 · …"."""
+    why = "같은 플레이리스트에 자주 담겨요" if by_taste else "멜로디가 닮았어요"
     if own == other:
-        return f"멜로디가 닮았어요 · 둘 다 {KOREAN[other]}"
-    return f"멜로디가 닮았어요 · {KOREAN[other]}"
+        return f"{why} · 둘 다 {KOREAN[other]}"
+    return f"{why} · {KOREAN[other]}"

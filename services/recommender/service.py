@@ -53,7 +53,7 @@ def _pick_to_proto(c) -> recommender_pb2.Recommendation:
 def similar_to_proto(result: SimilarResult) -> recommender_pb2.SimilarSongsResponse:
     return recommender_pb2.SimilarSongsResponse(
         song=song_to_proto(result.song), songs=[_pick_to_proto(c) for c in result.songs],
-        audio_model_version=result.audio_model_version, catalog_version=result.catalog_version)
+        audio_model_version=result.audio_model_version, catalog_version=result.catalog_version, space=result.space)
 
 
 def similar_args_from_proto(message: recommender_pb2.SimilarSongsRequest) -> tuple:

@@ -8,8 +8,8 @@
   the sentence's feeling lie within a few hundredths of each other and those of other feelings far
   below, so taste (at most ±0.1) reorders songs of the same feeling and cannot bring in another one.
   A candidate without a taste vector (a new song in no playlist) gets 0: emotion alone.
-- `similar_by_taste`: the songs nearest to one song by taste, for "이런 느낌 더" when a song has no
-  sound vector (to be wired into SimilarSongs).
+- `similar_by_taste`: the songs nearest to one song by taste, plainly (no MMR); SimilarSongs runs the
+  same search in `taste` for a song without sound (engine.Recommender.similar).
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ from tests.support.demo_sound import SUBSET
 from tests.support.processes import demo_recommender, gateway_process
 
 MOODTUNE = str(Path(sys.executable).parent / "moodtune")
-LYRICS_ONLY = 30  # a demo song outside the rendered subset: no sound in the test catalog
+LYRICS_ONLY = 30  # a demo song outside the rendered subset: no sound in the test catalog, but in playlists
+NO_SOUND_NO_PLAYLIST = 43  # outside the rendered subset and in no demo playlist: nothing to be like
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +67,19 @@ def test_instrumentals_are_marked_and_can_be_asked_about(stack):
     assert len(answer.songs) == 5 and 273 not in [p.song.song_id for p in answer.songs]
 
 
+def test_a_song_without_sound_gets_songs_from_the_same_playlists(stack):
+    """No sound but playlists: the neighbours come from the taste space, and say so."""
+    song = stack["stub"].GetSong(recommender_pb2.GetSongRequest(song_id=LYRICS_ONLY), timeout=10)
+    assert "sound" not in song.signals
+    answer = similar(stack, LYRICS_ONLY)
+    ids = [p.song.song_id for p in answer.songs]
+    assert answer.space == "taste" and len(ids) == 5 and LYRICS_ONLY not in ids
+    assert all(p.reason.startswith("같은 플레이리스트에 자주 담겨요") for p in answer.songs)
+    assert similar(stack, 5).space == "audio"
+
+
 @pytest.mark.parametrize("song_id, fields, code, message", [
-    (LYRICS_ONLY, {}, grpc.StatusCode.FAILED_PRECONDITION, "has no sound"),
+    (NO_SOUND_NO_PLAYLIST, {}, grpc.StatusCode.FAILED_PRECONDITION, "has no sound"),
     (999_999, {}, grpc.StatusCode.NOT_FOUND, "not in the catalog"),
     (1, {"limit": 51}, grpc.StatusCode.INVALID_ARGUMENT, "limit must be between 1 and 50"),
     (1, {"limit": -1}, grpc.StatusCode.INVALID_ARGUMENT, "limit must be between 1 and 50"),
@@ -103,10 +115,10 @@ def test_http_similar_and_its_errors(stack):
     response = client.get("/v1/songs/2/similar")
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["song"]["song_id"] == 2 and len(body["songs"]) == 5
+    assert body["song"]["song_id"] == 2 and len(body["songs"]) == 5 and body["space"] == "audio"
     assert 2 not in [pick["song"]["song_id"] for pick in body["songs"]]
     assert all("sound" in pick["song"]["signals"] for pick in body["songs"])
-    for path, status, code in ((f"/v1/songs/{LYRICS_ONLY}/similar", 409, "failed_precondition"),
+    for path, status, code in ((f"/v1/songs/{NO_SOUND_NO_PLAYLIST}/similar", 409, "failed_precondition"),
                                ("/v1/songs/999999/similar", 404, "not_found"),
                                ("/v1/songs/2/similar?limit=0", 422, "invalid_request"),
                                ("/v1/songs/2/similar?limit=abc", 422, "invalid_request"),
@@ -141,7 +153,7 @@ def test_cli_similar_in_process_and_over_grpc(stack, copy_of_demo_store):
     text = subprocess.run([MOODTUNE, "similar", "273", "--server", stack["service"].address], env=env,
                           capture_output=True, text=True, timeout=120)
     assert text.returncode == 0 and "처럼 들리는 노래" in text.stdout and len(text.stdout.splitlines()) == 6
-    for song_id, message in ((str(LYRICS_ONLY), "has no sound"), ("999999", "not in the catalog")):
+    for song_id, message in ((str(NO_SOUND_NO_PLAYLIST), "has no sound"), ("999999", "not in the catalog")):
         run = subprocess.run([MOODTUNE, "similar", song_id, "--server", stack["service"].address], env=env,
                              capture_output=True, text=True, timeout=120)
         assert run.returncode == 2 and message in run.stderr, run.stderr

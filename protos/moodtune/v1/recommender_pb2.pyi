@@ -194,13 +194,15 @@ class SimilarSongsRequest(_message.Message):
     def __init__(self, song_id: _Optional[int] = ..., limit: _Optional[int] = ..., filter: _Optional[_Union[RecommendFilter, _Mapping]] = ..., same_emotion: _Optional[bool] = ...) -> None: ...
 
 class SimilarSongsResponse(_message.Message):
-    __slots__ = ("song", "songs", "audio_model_version", "catalog_version")
+    __slots__ = ("song", "songs", "audio_model_version", "catalog_version", "space")
     SONG_FIELD_NUMBER: _ClassVar[int]
     SONGS_FIELD_NUMBER: _ClassVar[int]
     AUDIO_MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     CATALOG_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SPACE_FIELD_NUMBER: _ClassVar[int]
     song: Song
     songs: _containers.RepeatedCompositeFieldContainer[Recommendation]
     audio_model_version: str
     catalog_version: str
-    def __init__(self, song: _Optional[_Union[Song, _Mapping]] = ..., songs: _Optional[_Iterable[_Union[Recommendation, _Mapping]]] = ..., audio_model_version: _Optional[str] = ..., catalog_version: _Optional[str] = ...) -> None: ...
+    space: str
+    def __init__(self, song: _Optional[_Union[Song, _Mapping]] = ..., songs: _Optional[_Iterable[_Union[Recommendation, _Mapping]]] = ..., audio_model_version: _Optional[str] = ..., catalog_version: _Optional[str] = ..., space: _Optional[str] = ...) -> None: ...
