@@ -10,8 +10,10 @@ venv=.venv
 python=${PYTHON:-python3}
 
 case "$profile" in
-  serve) extras="" ; apt_packages="" ;;
-  dev)   extras="[train,dev]" ; apt_packages="redis-server chromium fonts-nanum espeak-ng fluidsynth fluid-soundfont-gm sox libsox-fmt-base" ;;
+  # serve: what `make run`'s demo uses (Redis, and fluidsynth + a General MIDI soundfont for the demo's
+  # generated sound). Best effort: without them the product still runs, uncached and lyrics-only.
+  serve) extras="" ; apt_packages="redis-server fluidsynth fluid-soundfont-gm" ; apt_optional=1 ;;
+  dev)   extras="[train,dev]" ; apt_packages="redis-server chromium fonts-nanum espeak-ng fluidsynth fluid-soundfont-gm sox libsox-fmt-base" ; apt_optional="" ;;
   *) echo "usage: $0 serve|dev" >&2; exit 2 ;;
 esac
 
@@ -23,8 +25,11 @@ done
 if ((${#missing[@]})); then
   echo "setup: installing Debian packages: ${missing[*]}"
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if ! { $sudo apt-get update -qq \
+         && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }; then
+    [ -n "$apt_optional" ] || { echo "setup: could not install ${missing[*]}" >&2; exit 1; }
+    echo "setup: could not install ${missing[*]}: moodtune runs without them (uncached, demo without sound)" >&2
+  fi
 fi
 
 if [ ! -x "$venv/bin/python" ]; then
