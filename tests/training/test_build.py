@@ -63,7 +63,7 @@ def test_export_matches_torch_and_int8_matches_fp32(built):
     print("export checks:", checks)
     assert checks["fp32_vs_torch_max_abs_diff"] < 1e-4
     # A 32-wide, 2-layer model loses more to 8 bits than the real one; the shipped model's own
-    # figure (>= 0.98 on 480 dev texts) is checked in tests/unit/test_shipped_model.py.
+    # figure (>= 0.98 on the 534 one-label dev texts) is checked in tests/unit/test_shipped_model.py.
     assert checks["int8_vs_fp32_top_label_agreement"] >= 0.9
 
 
