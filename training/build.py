@@ -147,9 +147,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--kote-max-length", type=int, default=TrainConfig.kote_max_length)
     parser.add_argument("--freeze-layers", type=int, default=TrainConfig.freeze_layers,
                         help="freeze the embeddings and this many bottom layers in fine-tuning (CPU budget)")
+    source_weights = TrainConfig(backbone="", out="").source_weights  # the defaults, changed by --source-weight
     parser.add_argument("--source-weight", action="append", default=[], metavar="CORPUS=W",
-                        help="a corpus's loss weight in training (default: " + ", ".join(
-                            f"{k}={v:g}" for k, v in TrainConfig(backbone="", out="").source_weights.items()) + ")")
+                        help="a corpus's loss weight in training (default: "
+                             + ", ".join(f"{k}={v:g}" for k, v in source_weights.items()) + ")")
     parser.add_argument("--no-frozen-baseline", action="store_true",
                         help="skip the frozen backbone + linear head baseline (saves a pass over the training data)")
     parser.add_argument("--threads", type=int, help="torch CPU threads")
@@ -162,7 +163,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=4)  # issue 16: 4 passes over 8,510 texts (dev score still rising at 4; CPU budget)
     parser.add_argument("--report", default=str(ROOT / "docs" / "model-report.md"))
     args = parser.parse_args(argv)
-    source_weights = TrainConfig(backbone="", out="").source_weights
     for spec in args.source_weight:
         name, _, weight = spec.partition("=")
         if name not in source_weights or not weight.replace(".", "", 1).isdigit():

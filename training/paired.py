@@ -20,16 +20,9 @@ import numpy as np
 
 from training.build import served_predictions
 from training.corpora import Example
-from training.evaluate import evaluate, two_feelings
 from training.scorecard import kind_of
 from training.train import TrainConfig, load_splits
-
-
-def headline(probabilities: np.ndarray, examples: list[Example]) -> float:
-    """The figure a split is judged by, on these examples (KOTE: those the hard rule labels)."""
-    if examples[0].source == "mixed":
-        return two_feelings(probabilities, np.array([e.distribution for e in examples]))["both_top_two"]
-    return evaluate(probabilities, [e.label for e in examples])["macro_f1"]
+from training.train import dev_figure as headline  # the figure a split is judged by (training selects on it too)
 
 
 def paired_bootstrap(a: np.ndarray, b: np.ndarray, examples: list[Example], resamples: int = 1000,
@@ -56,7 +49,7 @@ def compare(artifact_a: Path, artifact_b: Path, resamples: int = 1000) -> dict[s
         if not test:
             continue
         # The whole split in one pass, as the scorecard does: int8 dynamic quantization scales each
-        # batch by its own range, so a text's probabilities shift by thousandths with its batch-mates.
+        # batch by its own range, so a text's probabilities shift (by 0.01 on average) with its batch-mates.
         a, b = (served_predictions(artifact, test, kind_of(test[0].source)) for artifact in (artifact_a, artifact_b))
         keep = [i for i, e in enumerate(test) if not (name == "kote" and e.ambiguous)]
         results[f"{name}-test"] = paired_bootstrap(a[keep], b[keep], [test[i] for i in keep], resamples)

@@ -31,15 +31,14 @@ def kind_of(source: str) -> str:
 def score_split(probabilities: np.ndarray, examples: list[Example]) -> dict:
     labels = [e.label for e in examples]
     source = examples[0].source
+    # KOTE is scored against the hard rule's label, on the comments it labels.
+    labelled = [i for i, e in enumerate(examples) if not (source == "kote" and e.ambiguous)]
+    figures = evaluate(probabilities[labelled], [labels[i] for i in labelled])
+    # The ECE this split would show even if the model were perfectly calibrated (small splits are noisy).
+    figures["ece_if_calibrated"] = round(ece_if_calibrated(probabilities[labelled]), 4)
     if source == "kote":
-        clear = [i for i, e in enumerate(examples) if not e.ambiguous]
-        figures = evaluate(probabilities[clear], [labels[i] for i in clear])
-        figures["ece_if_calibrated"] = round(ece_if_calibrated(probabilities[clear]), 4)
         figures["soft"] = soft_figures(probabilities, np.array([e.distribution for e in examples]))
         return figures
-    figures = evaluate(probabilities, labels)
-    # The ECE this split would show even if the model were perfectly calibrated (small splits are noisy).
-    figures["ece_if_calibrated"] = round(ece_if_calibrated(probabilities), 4)
     if source == "mixed":
         figures["two_feelings"] = two_feelings(probabilities, np.array([e.distribution for e in examples]))
     if source == "hard":
